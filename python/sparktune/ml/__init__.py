@@ -1,0 +1,1 @@
+"""sparktune for pyspark.ml: `sparktune.ml.tuning` mirrors `pyspark.ml.tuning`."""

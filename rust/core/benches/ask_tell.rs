@@ -1,0 +1,137 @@
+//! Time per ask + tell with the random and TPE samplers, in memory and with the journal store, and
+//! the proposal time against the history's size. Prints figures; asserts nothing about time.
+//!
+//! `cargo bench -p sparktune-core --bench ask_tell`
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use sparktune_core::{Outcome, Study};
+
+const SPACE: &str = r#"{"sparktune_space": 1, "root": {"dict": {
+    "lr": {"hp": "loguniform", "label": "lr", "low": -9, "high": -1},
+    "reg": {"hp": "uniform", "label": "reg", "low": 0, "high": 1},
+    "iters": {"hp": "quniform", "label": "iters", "low": 10, "high": 200, "q": 10},
+    "layers": {"hp": "randint", "label": "layers", "low": 1, "high": 6},
+    "model": {"hp": "choice", "label": "model", "options": [
+        {"dict": {"type": {"const": "lr"}, "elastic": {"hp": "uniform", "label": "elastic", "low": 0, "high": 1}}},
+        {"dict": {"type": {"const": "gbt"}, "depth": {"hp": "uniformint", "label": "depth", "low": 2, "high": 12},
+                  "step": {"hp": "lognormal", "label": "step", "mu": -2, "sigma": 1}}}]}}}}"#;
+
+fn study(store: Option<&std::path::Path>) -> Study {
+    study_with(r#"{"kind": "random"}"#, store)
+}
+
+fn study_with(sampler: &str, store: Option<&std::path::Path>) -> Study {
+    let store = store.map_or(String::new(), |p| format!(r#", "store": {}"#, serde_json::json!(p.to_str())));
+    Study::from_json(&format!(r#"{{"space": {SPACE}, "sampler": {sampler}, "seed": 1{store}}}"#)).unwrap()
+}
+
+/// Fills `study` with `n` finished trials at random points, without asking its sampler (fast for
+/// any sampler and size).
+fn fill_enqueued(study: &mut Study, n: usize) {
+    let mut source = study_with(r#"{"kind": "random"}"#, None);
+    for trial in source.ask(n).unwrap() {
+        let t = study.enqueue(&trial.point).unwrap();
+        let loss = t.values["reg"].as_f64().unwrap() + (t.values["lr"].as_f64().unwrap().ln() + 5.0).abs();
+        study.tell(t.id, Outcome::ok(loss)).unwrap();
+    }
+}
+
+fn ask_tell(study: &mut Study) -> Duration {
+    let start = Instant::now();
+    let trial = study.ask(1).unwrap().remove(0);
+    let loss = trial.values["reg"].as_f64().unwrap();
+    study.tell(trial.id, Outcome::ok(loss)).unwrap();
+    start.elapsed()
+}
+
+fn fill(study: &mut Study, n: usize) {
+    for _ in 0..n {
+        ask_tell(study);
+    }
+}
+
+fn per_op(total: Duration, n: usize) -> String {
+    let us = total.as_secs_f64() * 1e6 / n as f64;
+    if us >= 1000.0 {
+        format!("{:.3} ms", us / 1000.0)
+    } else {
+        format!("{us:.2} us")
+    }
+}
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("sparktune-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // ask + tell with 1,000 trials in history.
+    let mut mem = study(None);
+    fill(&mut mem, 1000);
+    let n = 2000;
+    let total: Duration = (0..n).map(|_| ask_tell(&mut mem)).sum();
+    println!("ask+tell, random, in memory, 1,000 trials in history: {} per ask+tell ({n} ops)", per_op(total, n));
+
+    let path = dir.join("bench.journal");
+    let mut stored = study(Some(&path));
+    fill(&mut stored, 1000);
+    let n = 300;
+    let total: Duration = (0..n).map(|_| ask_tell(&mut stored)).sum();
+    println!(
+        "ask+tell, random, journal store (tell fsyncs), 1,000 trials in history: {} per ask+tell ({n} ops)",
+        per_op(total, n)
+    );
+    drop(stored);
+
+    // Proposal time (ask alone) against the history's size.
+    for size in [100, 1_000, 10_000] {
+        let mut s = study(None);
+        fill(&mut s, size);
+        let n = 1000;
+        let mut total = Duration::ZERO;
+        for _ in 0..n {
+            let start = Instant::now();
+            let trial = s.ask(1).unwrap().remove(0);
+            total += start.elapsed();
+            s.tell(trial.id, Outcome::ok(0.5)).unwrap();
+        }
+        println!("ask(1), random, {size:>6} trials in history: {} per proposal", per_op(total, n));
+    }
+
+    // TPE: ask + tell with 1,000 trials in history, and a proposal against the history's size.
+    let mut tpe = study_with(r#"{"kind": "tpe"}"#, None);
+    fill_enqueued(&mut tpe, 1000);
+    let n = 500;
+    let total: Duration = (0..n).map(|_| ask_tell(&mut tpe)).sum();
+    println!("ask+tell, tpe, in memory, 1,000 trials in history: {} per ask+tell ({n} ops)", per_op(total, n));
+    for size in [100, 1_000, 10_000, 100_000] {
+        let mut s = study_with(r#"{"kind": "tpe"}"#, None);
+        fill_enqueued(&mut s, size);
+        let n = if size >= 100_000 { 10 } else { 100 };
+        let mut total = Duration::ZERO;
+        for _ in 0..n {
+            let start = Instant::now();
+            let trial = s.ask(1).unwrap().remove(0);
+            total += start.elapsed();
+            s.tell(trial.id, Outcome::ok(0.5)).unwrap();
+        }
+        println!("ask(1), tpe, {size:>7} trials in history: {} per proposal", per_op(total, n));
+    }
+
+    // What a resume and an export cost at 10,000 trials.
+    let path = dir.join("resume.journal");
+    let mut s = study(Some(&path));
+    let trials = s.ask(10_000).unwrap();
+    for t in &trials {
+        s.tell(t.id, Outcome::ok(0.5)).unwrap();
+    }
+    drop(s);
+    let start = Instant::now();
+    let s = study(Some(&path));
+    println!("reopen a journal of 10,000 trials (replay): {}", per_op(start.elapsed(), 1));
+    let start = Instant::now();
+    let bytes = s.trials_arrow_ipc().unwrap();
+    println!("Arrow IPC export of 10,000 trials: {} ({} bytes)", per_op(start.elapsed(), 1), bytes.len());
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,228 @@
+package io.sparktune.ml.tuning
+
+import java.util.concurrent.{LinkedBlockingQueue, ThreadFactory, ThreadPoolExecutor, TimeUnit}
+import java.util.concurrent.atomic.AtomicInteger
+
+import scala.collection.mutable
+import scala.util.control.NonFatal
+
+import org.apache.spark.{SparkContext, SparkThrowable}
+import org.apache.spark.ml.{Estimator, Model}
+import org.apache.spark.ml.evaluation.Evaluator
+import org.apache.spark.ml.param.ParamMap
+import org.slf4j.Logger
+
+/** A finished trial as the runner saw it: its fold metrics (NaN where a fold gave none). */
+private[tuning] final case class TrialResult(
+    id: Long,
+    foldMetrics: Array[Double],
+    value: Option[Double],
+    state: String,
+    error: Option[String])
+
+/**
+ * Runs trials as the core proposes them, every (trial, fold) pair a task of its own on a pool of
+ * `parallelism` threads: a free slot takes the next pair, so no fold waits for the slowest fit of
+ * another (Spark's CrossValidator waits at the end of every fold). Pairs are taken trial by trial,
+ * and a trial is asked of the core only when a slot is free for it, so each trial is told as soon
+ * as its folds are done and an adaptive sampler sees every result before its next proposal.
+ *
+ * Every task runs its Spark jobs in the job group `jobGroup(trial id)`, set in the task's thread, so
+ * one trial can be cancelled (`sc.cancelJobGroup`): it is told cancelled, another trial takes its
+ * place, and the search goes on; any other cancellation (all jobs, an interrupt) stops the search.
+ * A fold whose metric is not finite, or whose fit throws, fails its trial with the reason, and the
+ * search goes on. Only this (driver) thread talks to the core.
+ *
+ * @param maxNewTrials how many trials to run, not counting cancelled ones
+ *
+ * @param ask        the next trial of the core, None when it has no more (a finished grid)
+ * @param paramMapOf the trial's params, Left(reason) when a value breaks a param's validator (the
+ *                   trial fails); it throws when the space does not fit a param's type
+ * @param onFinish   tells the core and logs; called once per trial, in this thread
+ */
+private[tuning] final class TrialRunner(
+    sc: SparkContext,
+    folds: () => IndexedSeq[Fold],
+    numFolds: Int,
+    estimator: Estimator[_],
+    evaluator: Evaluator,
+    parallelism: Int,
+    maxNewTrials: Int,
+    jobGroup: Long => String,
+    ask: () => Option[CoreTrial],
+    paramMapOf: CoreTrial => Either[String, ParamMap],
+    onFinish: TrialResult => Unit,
+    tellCancelled: (Long, String) => Unit,
+    log: Logger) {
+
+  private final class Running(val trial: CoreTrial, val paramMap: ParamMap) {
+    val metrics: Array[Double] = Array.fill(numFolds)(Double.NaN)
+    var submitted = 0
+    var completed = 0
+    var failure: Option[String] = None
+    var cancelled = false
+  }
+
+  private final class Done(val run: Running, val fold: Int, val metric: Double, val error: Throwable)
+
+  private val pending = mutable.Queue.empty[(Running, Int)]
+  private val completions = new LinkedBlockingQueue[Done]()
+  private val unfinished = mutable.LinkedHashMap.empty[Long, Running]
+  private var inFlight = 0
+  private var asked = 0
+  private var cancelledTrials = 0
+  private var exhausted = false
+
+  /** Runs up to `maxNewTrials` new trials (fewer when the core has no more). */
+  def run(): Unit = {
+    val pool = if (parallelism > 1) Some(TrialRunner.daemonPool(parallelism)) else None
+    try {
+      fill(pool)
+      while (inFlight > 0) {
+        val done = completions.take()
+        inFlight -= 1
+        record(done)
+        fill(pool)
+      }
+    } catch {
+      case e: Throwable =>
+        // Stopped (interrupted, or the space does not fit a param): the trials under way are
+        // cancelled, their jobs too, so neither Spark nor the store keeps running ones.
+        unfinished.values.foreach { r =>
+          sc.cancelJobGroup(jobGroup(r.trial.id))
+          try tellCancelled(r.trial.id, s"the search stopped: $e")
+          catch { case NonFatal(t) => e.addSuppressed(t) }
+        }
+        throw e
+    } finally {
+      pool.foreach(_.shutdownNow())
+    }
+  }
+
+  private def fill(pool: Option[ThreadPoolExecutor]): Unit = {
+    var more = true
+    while (more && inFlight < parallelism) next() match {
+      case Some((run, fold)) =>
+        folds() // drawn and cached here, in this thread, outside any trial's job group
+        inFlight += 1
+        run.submitted += 1
+        pool match {
+          case Some(p) => p.execute(() => task(run, fold))
+          case None => task(run, fold) // parallelism 1: in this thread, as Spark does
+        }
+      case None => more = false
+    }
+  }
+
+  private def next(): Option[(Running, Int)] = {
+    while (pending.isEmpty && !exhausted && asked - cancelledTrials < maxNewTrials) ask() match {
+      case None => exhausted = true
+      case Some(trial) =>
+        asked += 1
+        val paramMap =
+          try paramMapOf(trial)
+          catch {
+            case NonFatal(e) =>
+              onFinish(TrialResult(trial.id, Array.fill(numFolds)(Double.NaN), None, "fail", Some(e.getMessage)))
+              throw e
+          }
+        paramMap match {
+          case Left(reason) =>
+            onFinish(TrialResult(trial.id, Array.fill(numFolds)(Double.NaN), None, "fail", Some(reason)))
+          case Right(map) =>
+            val run = new Running(trial, map)
+            unfinished(trial.id) = run
+            (0 until numFolds).foreach(fold => pending.enqueue(run -> fold))
+        }
+    }
+    if (pending.isEmpty) None else Some(pending.dequeue())
+  }
+
+  private def task(run: Running, fold: Int): Unit = {
+    val saved = TrialRunner.JobGroupKeys.map(k => k -> sc.getLocalProperty(k))
+    val done =
+      try {
+        sc.setJobGroup(jobGroup(run.trial.id), s"sparktune trial ${run.trial.id} fold $fold",
+          interruptOnCancel = true)
+        val Fold(training, validation) = folds()(fold)
+        val model = estimator.fit(training, run.paramMap).asInstanceOf[Model[_]]
+        new Done(run, fold, evaluator.evaluate(model.transform(validation, run.paramMap)), null)
+      } catch {
+        // Every throwable goes back to the driver thread, which would otherwise wait for it forever.
+        case t: Throwable => new Done(run, fold, Double.NaN, t)
+      } finally {
+        saved.foreach { case (k, v) => sc.setLocalProperty(k, v) }
+      }
+    completions.put(done)
+  }
+
+  private def record(done: Done): Unit = {
+    val run = done.run
+    run.completed += 1
+    done.error match {
+      case null if done.metric.isNaN || done.metric.isInfinite =>
+        run.failure = run.failure.orElse(Some(s"fold ${done.fold}: the evaluator returned ${done.metric}"))
+      case null => run.metrics(done.fold) = done.metric
+      case e if TrialRunner.isCancellation(e) && TrialRunner.mentions(e, jobGroup(run.trial.id)) =>
+        if (run.failure.isEmpty) {
+          run.cancelled = true
+          run.failure = Some(s"cancelled: ${e.getMessage}")
+        }
+      case e if TrialRunner.isCancellation(e) || !NonFatal(e) => throw e
+      case e =>
+        log.warn(s"trial ${run.trial.id} fold ${done.fold} failed", e)
+        run.failure = run.failure.orElse(Some(s"fold ${done.fold}: ${e.getClass.getName}: ${e.getMessage}"))
+    }
+    if (run.failure.isDefined) {
+      // The folds of a failed trial that have not started are dropped.
+      pending.filterInPlace(_._1 ne run)
+    }
+    val finished = run.completed == run.submitted && (run.failure.isDefined || run.completed == numFolds)
+    if (finished) {
+      unfinished.remove(run.trial.id)
+      if (run.cancelled) cancelledTrials += 1
+      val result = run.failure match {
+        case Some(reason) =>
+          TrialResult(run.trial.id, run.metrics, None, if (run.cancelled) "cancelled" else "fail", Some(reason))
+        case None =>
+          // Summed in fold order, then divided: Spark's own arithmetic, so the averages are equal to the bit.
+          TrialResult(run.trial.id, run.metrics, Some(run.metrics.sum / numFolds), "ok", None)
+      }
+      onFinish(result)
+    }
+  }
+}
+
+private[tuning] object TrialRunner {
+  /** The local properties `setJobGroup` sets, restored after each task (its thread may be the caller's). */
+  private val JobGroupKeys = Seq("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
+
+  /** Spark's daemon cached thread pool (ThreadUtils.newDaemonCachedThreadPool is private to Spark). */
+  private def daemonPool(threads: Int): ThreadPoolExecutor = {
+    val count = new AtomicInteger()
+    val factory: ThreadFactory = { r =>
+      val t = new Thread(r, s"sparktune-cv-${count.incrementAndGet()}")
+      t.setDaemon(true)
+      t
+    }
+    val pool = new ThreadPoolExecutor(threads, threads, 60L, TimeUnit.SECONDS, new LinkedBlockingQueue[Runnable](),
+      factory)
+    pool.allowCoreThreadTimeOut(true)
+    pool
+  }
+
+  private def causes(e: Throwable): Iterator[Throwable] = Iterator.iterate(e)(_.getCause).takeWhile(_ != null).take(20)
+
+  /** Whether `e` (or a cause) is Spark's job cancellation, or an interrupt. */
+  private def isCancellation(e: Throwable): Boolean = causes(e).exists {
+    case _: InterruptedException => true
+    case s: SparkThrowable => s.getCondition == "SPARK_JOB_CANCELLED"
+    case _ => false
+  }
+
+  /** Whether `e`'s messages name `jobGroup` (Spark's: "Job 7 cancelled part of cancelled job group g"). */
+  private def mentions(e: Throwable, jobGroup: String): Boolean = {
+    val group = (java.util.regex.Pattern.quote(jobGroup) + "(?![0-9])").r // trial-1 is not trial-12
+    causes(e).exists(t => Option(t.getMessage).exists(m => group.findFirstIn(m).isDefined))
+  }
+}
