@@ -4,6 +4,7 @@
 //! - [`space`]: the search space model, its JSON form (schema 1), validation, `space_eval`, prior draws.
 //! - [`sampler`]: the [`Sampler`] trait, random search and grid search.
 //! - [`Study`], [`Trial`], [`Outcome`]: the ask / tell loop.
+//! - [`pruner`]: early termination of unpromising trials (median stopping, truncation, bandit).
 //! - [`store`]: the JSON-lines journal a study resumes from, and the Arrow IPC export.
 //!
 //! ```
@@ -23,6 +24,7 @@
 
 pub mod error;
 pub mod history;
+pub mod pruner;
 pub mod sampler;
 pub mod space;
 pub mod store;

@@ -20,16 +20,19 @@ pub enum TrialState {
     Fail,
     /// Stopped before it finished (by the caller, or abandoned by a process that stopped).
     Cancelled,
+    /// Stopped early by a pruner: its first intermediate values could not beat the others'.
+    Pruned,
 }
 
 impl TrialState {
-    /// The name used in JSON (`"running"`, `"ok"`, `"fail"`, `"cancelled"`).
+    /// The name used in JSON (`"running"`, `"ok"`, `"fail"`, `"cancelled"`, `"pruned"`).
     pub fn name(self) -> &'static str {
         match self {
             TrialState::Running => "running",
             TrialState::Ok => "ok",
             TrialState::Fail => "fail",
             TrialState::Cancelled => "cancelled",
+            TrialState::Pruned => "pruned",
         }
     }
 
@@ -87,7 +90,7 @@ impl Trial {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Outcome {
-    /// ok, fail or cancelled (running is refused).
+    /// ok, fail, cancelled or pruned (running is refused).
     pub state: TrialState,
     /// The objective's value: required and finite for ok.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,7 +157,7 @@ impl Outcome {
                 }
                 Some(_) => {}
             },
-            TrialState::Fail | TrialState::Cancelled => {}
+            TrialState::Fail | TrialState::Cancelled | TrialState::Pruned => {}
         }
         if let Some((name, v)) = self.metrics.iter().find(|(_, v)| !v.is_finite()) {
             return Err(Error::InvalidArgument(format!(

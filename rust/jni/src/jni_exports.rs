@@ -221,6 +221,23 @@ pub extern "system" fn Java_io_sparktune_jni_Native_closeStudy<'l>(
     try_unwrap_or_throw(&mut env, (), |_| ops::close_study(handle));
 }
 
+/// `String shouldPrune(String configJson, String reportJson)`
+#[no_mangle]
+pub extern "system" fn Java_io_sparktune_jni_Native_shouldPrune<'l>(
+    mut env: JNIEnv<'l>,
+    _this: JObject<'l>,
+    config: JString<'l>,
+    report: JString<'l>,
+) -> jstring {
+    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
+        let (config, report) = (
+            read(env, &config, "configJson")?,
+            read(env, &report, "reportJson")?,
+        );
+        string(env, ops::should_prune(&config, &report)?)
+    })
+}
+
 /// `void testPanic(String message)`: panics on purpose, for the tests of this boundary.
 #[no_mangle]
 pub extern "system" fn Java_io_sparktune_jni_Native_testPanic<'l>(

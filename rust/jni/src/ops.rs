@@ -2,6 +2,7 @@
 //! C ABI are thin doors onto these, so that the two bindings cannot drift apart.
 
 use serde_json::{json, Value};
+use sparktune_core::pruner::PrunerConfig;
 use sparktune_core::{space_eval as core_space_eval, Outcome, Point, Space, Study, VERSION};
 
 use crate::error::{BridgeError, BridgeResult};
@@ -93,6 +94,15 @@ pub fn close_study(handle: i64) -> BridgeResult<()> {
     registry::remove(handle)
 }
 
+/// A pruner's decision on one intermediate value: `config_json` is a pruner config
+/// (`{"kind": "median", ...}`), `report_json` is
+/// `{"direction": "maximize", "step": 1, "value": 0.8, "others": [..]}`; the answer is
+/// `{"prune": bool, "reason": "..." | null}`.
+pub fn should_prune(config_json: &str, report_json: &str) -> BridgeResult<String> {
+    let decision = PrunerConfig::from_json(config_json)?.decide_json(report_json)?;
+    Ok(json!({"prune": decision.prune, "reason": decision.reason}).to_string())
+}
+
 /// Panics on purpose: the tests of both doors check that a panic arrives as an error and that the
 /// caller lives on.
 pub fn test_panic(message: &str) -> BridgeResult<()> {
@@ -139,6 +149,16 @@ mod tests {
         close_study(h)?;
         assert_eq!(ask(h, 1).err().map(|e| e.kind), Some(ErrorKind::State));
         assert_eq!(close_study(h).err().map(|e| e.kind), Some(ErrorKind::State));
+        Ok(())
+    }
+
+    #[test]
+    fn a_pruner_decides_and_names_a_bad_config() -> BridgeResult<()> {
+        let report = r#"{"direction": "maximize", "step": 1, "value": 0.5, "others": [0.9, 0.8, 0.7]}"#;
+        let answer = should_prune(r#"{"kind": "median"}"#, report)?;
+        assert!(answer.contains(r#""prune":true"#), "{answer}");
+        let bad = should_prune(r#"{"kind": "bandit"}"#, report);
+        assert!(bad.err().is_some_and(|e| e.kind == ErrorKind::InvalidInput && e.message.contains("slack")));
         Ok(())
     }
 

@@ -140,7 +140,8 @@ impl TpeSampler {
             }
             match state {
                 TrialState::Ok => finished.push((sign * value, i)),
-                TrialState::Fail => pending.push(i),
+                // A pruned trial was worse than the median at its last step: a bad one.
+                TrialState::Fail | TrialState::Pruned => pending.push(i),
                 TrialState::Running if self.config.constant_liar => pending.push(i),
                 _ => {}
             }

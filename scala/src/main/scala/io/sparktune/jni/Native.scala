@@ -52,6 +52,13 @@ class Native {
   /** Closes a study (its journal is closed); closing twice or an unknown handle: IllegalStateException. */
   @native def closeStudy(handle: Long): Unit
 
+  /**
+   * A pruner's decision on one intermediate value: `configJson` `{"kind": "median" | "truncation" |
+   * "bandit", ...}`, `reportJson` `{"direction", "step", "value", "others": [..]}`; answers
+   * `{"prune": bool, "reason": string | null}`.
+   */
+  @native def shouldPrune(configJson: String, reportJson: String): String
+
   /** Panics on purpose in Rust, for the tests that a panic becomes a [[SparktuneNativeException]]. */
   @native def testPanic(message: String): Unit
 }
