@@ -1,6 +1,7 @@
-"""A drop-in for `pyspark.ml.tuning.CrossValidator`, run by sparktune's Scala tuner.
+"""Drop-ins for `pyspark.ml.tuning` (CrossValidator, TrainValidationSplit, ParamGridBuilder), run by
+sparktune's Scala tuner: change the import, keep the code.
 
-    from sparktune.ml.tuning import CrossValidator, ParamGridBuilder
+    from sparktune.ml.tuning import CrossValidator, ParamGridBuilder, TrainValidationSplit
     from sparktune.space import hp
 
     # Grid search: the same params as pyspark's, the same avgMetrics.
@@ -13,6 +14,18 @@
                         trialStore="output/study.journal")
     model = cv.fit(df)
     model.bestModel, model.avgMetrics, model.bestParams, model.trials
+
+    # Beyond grids: TPE, a time budget, fold-level pruning (median stopping by the core).
+    cv = CrossValidator(estimator=pipeline, evaluator=evaluator, searchSpace=space, sampler="tpe",
+                        maxTrials=30, timeout=600, pruning="median")
+
+    # Model selection: the pipeline's `lr` stage is replaced by the chosen classifier, each option
+    # with its own params (a conditional space: an option's params are drawn only when chosen).
+    pipeline = Pipeline(stages=[assembler, lr])
+    space = {lr: hp.choice("classifier", [
+        (lr, {lr.regParam: hp.loguniform("lr.regParam", math.log(1e-4), 0.0)}),
+        (rf, {rf.maxDepth: hp.randint("rf.maxDepth", 2, 8)}),
+        gbt])}
 
 `fit` hands the estimator, evaluator and param maps to the Scala `io.sparktune.ml.tuning.CrossValidator`
 through py4j, converted by PySpark's own code (`_ValidatorParams._to_java_impl`), with the folds drawn
@@ -27,12 +40,17 @@ import os
 from typing import Any, Dict, List, Optional
 
 from pyspark import keyword_only
-from pyspark.ml import Estimator, Model
+from pyspark.ml import Estimator, Model, Pipeline, Transformer
 from pyspark.ml.evaluation import Evaluator, JavaEvaluator
 from pyspark.ml.param import Param, Params, TypeConverters
-from pyspark.ml.param.shared import HasParallelism
+from pyspark.ml.param.shared import HasCollectSubModels, HasParallelism
 from pyspark.ml.tuning import CrossValidator as _PySparkCrossValidator
-from pyspark.ml.tuning import ParamGridBuilder, _CrossValidatorParams, _ValidatorSharedReadWrite
+from pyspark.ml.tuning import (
+    ParamGridBuilder,
+    _CrossValidatorParams,
+    _TrainValidationSplitParams,
+    _ValidatorSharedReadWrite,
+)
 from pyspark.ml.util import MetaAlgorithmReadWrite
 from pyspark.ml.wrapper import JavaEstimator, JavaParams
 from pyspark.sql import DataFrame
@@ -41,29 +59,59 @@ from sparktune._jvm import java_class
 from sparktune.errors import translated
 from sparktune.space import Expr, _node
 
-__all__ = ["CrossValidator", "CrossValidatorModel", "ParamGridBuilder"]
+__all__ = [
+    "CrossValidator",
+    "CrossValidatorModel",
+    "ParamGridBuilder",
+    "TrainValidationSplit",
+    "TrainValidationSplitModel",
+]
 
 _SCALA_CROSS_VALIDATOR = "io.sparktune.ml.tuning.CrossValidator"
+_SCALA_TRAIN_VALIDATION_SPLIT = "io.sparktune.ml.tuning.TrainValidationSplit"
 _SCALA_PARAM_SPACE = "io.sparktune.ml.tuning.ParamSpace"
+# What a Pipeline stage is in PySpark (it has no PipelineStage class).
+_STAGE = (Estimator, Transformer)
 
 
-class _SparktuneCrossValidatorParams(_CrossValidatorParams, HasParallelism):
-    """pyspark's CrossValidator params (estimator, estimatorParamMaps, evaluator, numFolds, foldCol,
-    seed, parallelism; same names, docs and defaults) and sparktune's random-search params."""
+class _SparktuneParams(HasParallelism, HasCollectSubModels):
+    """sparktune's search params, shared by CrossValidator and TrainValidationSplit (the Scala
+    ValidatorParams): searchSpace, sampler, maxTrials, timeout, pruning, trialStore."""
 
     searchSpace: "Param[Dict[Param, Any]]" = Param(
         Params._dummy(),
         "searchSpace",
-        "random search: a dict {Param of a stage of the estimator: sparktune.space.hp expression "
-        "(or a constant)}; the core samples maxTrials configurations from it. "
+        "a dict {Param of a stage of the estimator: sparktune.space.hp expression (or a constant)}; "
+        "the core samples maxTrials configurations from it with `sampler`. "
         "Set this or estimatorParamMaps, not both.",
+    )
+    sampler: "Param[str]" = Param(
+        Params._dummy(),
+        "sampler",
+        "how the core samples searchSpace: random, tpe, qmc or grid, or a sampler config as JSON "
+        '(\'{"kind": "tpe", "n_startup_trials": 5}\')',
+        typeConverter=TypeConverters.toString,
     )
     maxTrials: "Param[int]" = Param(
         Params._dummy(),
         "maxTrials",
-        "the number of trials of a random search, counting the finished trials of a resumed "
-        "trial store (>= 1)",
+        "the number of trials of a search over searchSpace, counting the finished trials of a "
+        "resumed trial store (>= 1)",
         typeConverter=TypeConverters.toInt,
+    )
+    timeout: "Param[float]" = Param(
+        Params._dummy(),
+        "timeout",
+        "seconds after which running trials are cancelled and the best finished one is used "
+        "(0: no limit)",
+        typeConverter=TypeConverters.toFloat,
+    )
+    pruning: "Param[str]" = Param(
+        Params._dummy(),
+        "pruning",
+        "fold-level early stopping decided by the core: '' (none), median, truncation, bandit, "
+        "or a pruner config as JSON; a stopped configuration is recorded 'pruned'",
+        typeConverter=TypeConverters.toString,
     )
     trialStore: "Param[str]" = Param(
         Params._dummy(),
@@ -76,29 +124,211 @@ class _SparktuneCrossValidatorParams(_CrossValidatorParams, HasParallelism):
     def __init__(self, *args: Any):
         super().__init__(*args)
         # The Scala tuner's defaults.
-        self._setDefault(maxTrials=10, trialStore="")
+        self._setDefault(sampler="random", maxTrials=10, timeout=0.0, pruning="", trialStore="")
 
     def getSearchSpace(self) -> Dict[Param, Any]:
         """Gets the value of searchSpace."""
         return self.getOrDefault(self.searchSpace)
 
+    def getSampler(self) -> str:
+        """Gets the value of sampler or its default value."""
+        return self.getOrDefault(self.sampler)
+
     def getMaxTrials(self) -> int:
         """Gets the value of maxTrials or its default value."""
         return self.getOrDefault(self.maxTrials)
+
+    def getTimeout(self) -> float:
+        """Gets the value of timeout or its default value."""
+        return self.getOrDefault(self.timeout)
+
+    def getPruning(self) -> str:
+        """Gets the value of pruning or its default value."""
+        return self.getOrDefault(self.pruning)
 
     def getTrialStore(self) -> str:
         """Gets the value of trialStore or its default value."""
         return self.getOrDefault(self.trialStore)
 
 
-class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorParams):
+class _SparktuneCrossValidatorParams(_CrossValidatorParams, _SparktuneParams):
+    """pyspark's CrossValidator params (estimator, estimatorParamMaps, evaluator, numFolds, foldCol,
+    seed, parallelism, collectSubModels; same names, docs and defaults) and sparktune's."""
+
+
+class _SparktuneTrainValidationSplitParams(_TrainValidationSplitParams, _SparktuneParams):
+    """pyspark's TrainValidationSplit params (estimator, estimatorParamMaps, evaluator, trainRatio,
+    seed, parallelism, collectSubModels; same names, docs and defaults) and sparktune's."""
+
+
+class _Validator:
+    """What CrossValidator and TrainValidationSplit share: the setters of the shared params, and the
+    hand-over of the whole configuration to the Scala validator."""
+
+    _scala_class: str
+
+    def setEstimator(self, value: Estimator):
+        """Sets the value of :py:attr:`estimator`."""
+        return self._set(estimator=value)
+
+    def setEstimatorParamMaps(self, value: List[Dict[Param, Any]]):
+        """Sets the value of :py:attr:`estimatorParamMaps` (a grid search)."""
+        return self._set(estimatorParamMaps=value)
+
+    def setEvaluator(self, value: Evaluator):
+        """Sets the value of :py:attr:`evaluator`."""
+        return self._set(evaluator=value)
+
+    def setSeed(self, value: int):
+        """Sets the value of :py:attr:`seed`."""
+        return self._set(seed=value)
+
+    def setParallelism(self, value: int):
+        """Sets the value of :py:attr:`parallelism`."""
+        return self._set(parallelism=value)
+
+    def setCollectSubModels(self, value: bool):
+        """Sets the value of :py:attr:`collectSubModels`."""
+        return self._set(collectSubModels=value)
+
+    def setSearchSpace(self, value: Dict[Param, Any]):
+        """Sets the value of :py:attr:`searchSpace` (a search the core samples)."""
+        return self._set(searchSpace=value)
+
+    def setSampler(self, value: str):
+        """Sets the value of :py:attr:`sampler`."""
+        return self._set(sampler=value)
+
+    def setMaxTrials(self, value: int):
+        """Sets the value of :py:attr:`maxTrials`."""
+        return self._set(maxTrials=value)
+
+    def setTimeout(self, value: float):
+        """Sets the value of :py:attr:`timeout`."""
+        return self._set(timeout=value)
+
+    def setPruning(self, value: str):
+        """Sets the value of :py:attr:`pruning`."""
+        return self._set(pruning=value)
+
+    def setTrialStore(self, value: str):
+        """Sets the value of :py:attr:`trialStore`."""
+        return self._set(trialStore=value)
+
+    def copy(self, extra: Optional[Dict[Param, Any]] = None):
+        """A copy with a new uid, the estimator and evaluator copied too (as pyspark's)."""
+        extra = extra or {}
+        copied = Params.copy(self, extra)
+        if self.isSet(self.estimator):
+            copied.setEstimator(self.getEstimator().copy(extra))
+        if self.isSet(self.evaluator):
+            copied.setEvaluator(self.getEvaluator().copy(extra))
+        return copied
+
+    def _grid(self) -> Optional[List[Dict[Param, Any]]]:
+        return self.getEstimatorParamMaps() if self.isSet(self.estimatorParamMaps) else None
+
+    def _space_items(self):
+        space = self.getSearchSpace()
+        return list(space.items() if isinstance(space, dict) else space)
+
+    def _bindings_json(self, items=None) -> str:
+        """The Param bindings of the search space as the Scala ParamSpace.fromJson reads them:
+        [{"stage": uid, "param": name, "space": NODE}, ...] (stage choices go apart)."""
+        bindings = []
+        for param, expr in self._space_items() if items is None else items:
+            if isinstance(param, _STAGE):
+                continue  # a stage choice, see _java_param_space
+            if not isinstance(param, Param):
+                raise TypeError(
+                    f"searchSpace keys are Params of the estimator's stages (e.g. lr.regParam), or a "
+                    f"stage of a Pipeline chosen with hp.choice, not {param!r}"
+                )
+            bindings.append({
+                "stage": param.parent,
+                "param": param.name,
+                "space": _node(expr, f"/root/dict/{_label(param, expr)}", None),
+            })
+        return json.dumps(bindings, allow_nan=False)
+
+    def _java_param_space(self, session):
+        """The Scala ParamSpace: the Param bindings, then each stage choice
+        {slot stage: hp.choice(label, [stage or (stage, {Param: expr}), ...])}."""
+        param_space = java_class(_SCALA_PARAM_SPACE, session)
+        java_space = param_space.fromJson(self._bindings_json())
+        jvm = session.sparkContext._jvm
+        for slot, expr in self._space_items():
+            if not isinstance(slot, _STAGE):
+                continue
+            stages, spaces = jvm.java.util.ArrayList(), jvm.java.util.ArrayList()
+            for stage, sub in _stage_options(slot, expr):
+                stages.add(stage._to_java())
+                spaces.add(self._bindings_json(list(sub.items())))
+            java_space = java_space.addStageChoice(slot.uid, expr.label, stages, spaces)
+        return java_space
+
+    def _has_stage_choice(self) -> bool:
+        return (self.isSet(self.searchSpace) and self.getSearchSpace() is not None
+                and any(isinstance(k, _STAGE) for k, _ in self._space_items()))
+
+    def _to_java_validator(self, dataset: DataFrame):
+        """The Scala validator with this one's params; the estimator, evaluator and param maps
+        converted to Java by PySpark's own code."""
+        estimator, evaluator, grid = self.getEstimator(), self.getEvaluator(), self._grid()
+        if not isinstance(evaluator, JavaEvaluator):
+            raise TypeError(
+                f"sparktune's {type(self).__name__} runs on the JVM: the evaluator must be a "
+                f"JVM-backed pyspark.ml.evaluation evaluator, not {type(evaluator).__name__}"
+            )
+        converter = _PySparkCrossValidator(
+            estimator=estimator, evaluator=evaluator, estimatorParamMaps=grid if grid is not None else []
+        )
+        java_estimator, java_grid, java_evaluator = converter._to_java_impl()
+
+        java_v = java_class(self._scala_class, dataset.sparkSession)(self.uid)
+        java_v.setEstimator(java_estimator)
+        java_v.setEvaluator(java_evaluator)
+        java_v.setSeed(self.getSeed())
+        java_v.setParallelism(self.getParallelism())
+        java_v.setCollectSubModels(self.getCollectSubModels())
+        if grid is not None:
+            java_v.setEstimatorParamMaps(java_grid)
+        if self.isSet(self.searchSpace) and self.getSearchSpace() is not None:
+            java_v.setSearchSpace(self._java_param_space(dataset.sparkSession))
+        if self.isSet(self.sampler):
+            java_v.setSampler(self.getSampler())
+        java_v.setMaxTrials(self.getMaxTrials())
+        java_v.setTimeout(float(self.getTimeout()))
+        if self.getPruning():
+            java_v.setPruning(self.getPruning())
+        store = self.getTrialStore()
+        if store:
+            # Absolute: the JVM's working directory is the one Python had when it started it.
+            java_v.setTrialStore(os.path.abspath(store))
+        return java_v
+
+    def _fit_java(self, dataset: DataFrame, configure):
+        if not hasattr(dataset, "_jdf"):
+            raise TypeError(
+                f"sparktune's {type(self).__name__} needs a classic (py4j) SparkSession; Spark "
+                "Connect DataFrames are not supported yet"
+            )
+        with translated():
+            java_v = self._to_java_validator(dataset)
+            configure(java_v)
+            return java_v.fit(dataset._jdf)
+
+
+class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorParams, _Validator):
     """K-fold cross validation with pyspark.ml.tuning.CrossValidator's params and results, run by
-    sparktune: a grid search over `estimatorParamMaps`, or a random search of `maxTrials` trials
-    over `searchSpace`, optionally journaled to (and resumed from) `trialStore`.
+    sparktune: a grid search over `estimatorParamMaps`, or a search of `maxTrials` trials over
+    `searchSpace` sampled by the core's `sampler` (random, tpe, qmc), with an optional `timeout`,
+    fold-level `pruning`, and a `trialStore` that journals (and resumes) the trials.
 
     Needs a SparkSession built with `sparktune.configure(builder)` (the jar on the JVM)."""
 
     _input_kwargs: Dict[str, Any]
+    _scala_class = _SCALA_CROSS_VALIDATOR
 
     @keyword_only
     def __init__(
@@ -110,9 +340,13 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         numFolds: int = 3,
         seed: Optional[int] = None,
         parallelism: int = 1,
+        collectSubModels: bool = False,
         foldCol: str = "",
         searchSpace: Optional[Dict[Param, Any]] = None,
+        sampler: str = "random",
         maxTrials: int = 10,
+        timeout: float = 0.0,
+        pruning: str = "",
         trialStore: str = "",
     ) -> None:
         super().__init__()
@@ -128,25 +362,17 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         numFolds: int = 3,
         seed: Optional[int] = None,
         parallelism: int = 1,
+        collectSubModels: bool = False,
         foldCol: str = "",
         searchSpace: Optional[Dict[Param, Any]] = None,
+        sampler: str = "random",
         maxTrials: int = 10,
+        timeout: float = 0.0,
+        pruning: str = "",
         trialStore: str = "",
     ) -> "CrossValidator":
         """Sets params for the cross validator."""
         return self._set(**self._input_kwargs)
-
-    def setEstimator(self, value: Estimator) -> "CrossValidator":
-        """Sets the value of :py:attr:`estimator`."""
-        return self._set(estimator=value)
-
-    def setEstimatorParamMaps(self, value: List[Dict[Param, Any]]) -> "CrossValidator":
-        """Sets the value of :py:attr:`estimatorParamMaps` (a grid search)."""
-        return self._set(estimatorParamMaps=value)
-
-    def setEvaluator(self, value: Evaluator) -> "CrossValidator":
-        """Sets the value of :py:attr:`evaluator`."""
-        return self._set(evaluator=value)
 
     def setNumFolds(self, value: int) -> "CrossValidator":
         """Sets the value of :py:attr:`numFolds`."""
@@ -156,109 +382,150 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         """Sets the value of :py:attr:`foldCol`."""
         return self._set(foldCol=value)
 
-    def setSeed(self, value: int) -> "CrossValidator":
-        """Sets the value of :py:attr:`seed`."""
-        return self._set(seed=value)
-
-    def setParallelism(self, value: int) -> "CrossValidator":
-        """Sets the value of :py:attr:`parallelism`."""
-        return self._set(parallelism=value)
-
-    def setSearchSpace(self, value: Dict[Param, Any]) -> "CrossValidator":
-        """Sets the value of :py:attr:`searchSpace` (a random search)."""
-        return self._set(searchSpace=value)
-
-    def setMaxTrials(self, value: int) -> "CrossValidator":
-        """Sets the value of :py:attr:`maxTrials`."""
-        return self._set(maxTrials=value)
-
-    def setTrialStore(self, value: str) -> "CrossValidator":
-        """Sets the value of :py:attr:`trialStore`."""
-        return self._set(trialStore=value)
-
-    def copy(self, extra: Optional[Dict[Param, Any]] = None) -> "CrossValidator":
-        """A copy with a new uid, the estimator and evaluator copied too (as pyspark's)."""
-        extra = extra or {}
-        copied = Params.copy(self, extra)
-        if self.isSet(self.estimator):
-            copied.setEstimator(self.getEstimator().copy(extra))
-        if self.isSet(self.evaluator):
-            copied.setEvaluator(self.getEvaluator().copy(extra))
-        return copied
-
-    def _grid(self) -> Optional[List[Dict[Param, Any]]]:
-        return self.getEstimatorParamMaps() if self.isSet(self.estimatorParamMaps) else None
-
-    def _bindings_json(self) -> str:
-        """The search space as the Scala ParamSpace.fromJson reads it:
-        [{"stage": uid, "param": name, "space": NODE}, ...]."""
-        space = self.getSearchSpace()
-        items = space.items() if isinstance(space, dict) else space
-        bindings = []
-        for param, expr in items:
-            if not isinstance(param, Param):
-                raise TypeError(
-                    f"searchSpace keys are Params of the estimator's stages (e.g. lr.regParam), "
-                    f"not {param!r}"
-                )
-            label = expr.label if isinstance(expr, Expr) else param.name
-            bindings.append({
-                "stage": param.parent,
-                "param": param.name,
-                "space": _node(expr, f"/root/dict/{label}", None),
-            })
-        return json.dumps(bindings, allow_nan=False)
-
-    def _to_java_cross_validator(self, dataset: DataFrame):
-        """The Scala CrossValidator with this one's params; the estimator, evaluator and param maps
-        converted to Java by PySpark's own code."""
-        estimator, evaluator, grid = self.getEstimator(), self.getEvaluator(), self._grid()
-        if not isinstance(evaluator, JavaEvaluator):
-            raise TypeError(
-                f"sparktune's CrossValidator runs on the JVM: the evaluator must be a JVM-backed "
-                f"pyspark.ml.evaluation evaluator, not {type(evaluator).__name__}"
-            )
-        converter = _PySparkCrossValidator(
-            estimator=estimator, evaluator=evaluator, estimatorParamMaps=grid if grid is not None else []
-        )
-        java_estimator, java_grid, java_evaluator = converter._to_java_impl()
-
-        java_cv = java_class(_SCALA_CROSS_VALIDATOR, dataset.sparkSession)(self.uid)
-        java_cv.setEstimator(java_estimator)
-        java_cv.setEvaluator(java_evaluator)
-        java_cv.setNumFolds(self.getNumFolds())
-        java_cv.setFoldCol(self.getFoldCol())
-        java_cv.setSeed(self.getSeed())
-        java_cv.setParallelism(self.getParallelism())
-        # Folds drawn as pyspark.ml.tuning draws them (rand(seed) ranges), so that avgMetrics equal
-        # those PySpark users get on the same seed.
-        java_cv.setFoldSplit("pyspark")
-        if grid is not None:
-            java_cv.setEstimatorParamMaps(java_grid)
-        if self.isSet(self.searchSpace) and self.getSearchSpace() is not None:
-            param_space = java_class(_SCALA_PARAM_SPACE, dataset.sparkSession)
-            java_cv.setSearchSpace(param_space.fromJson(self._bindings_json()))
-        java_cv.setMaxTrials(self.getMaxTrials())
-        store = self.getTrialStore()
-        if store:
-            # Absolute: the JVM's working directory is the one Python had when it started it.
-            java_cv.setTrialStore(os.path.abspath(store))
-        return java_cv
-
     def _fit(self, dataset: DataFrame) -> "CrossValidatorModel":
-        if not hasattr(dataset, "_jdf"):
-            raise TypeError(
-                "sparktune's CrossValidator needs a classic (py4j) SparkSession; Spark Connect "
-                "DataFrames are not supported yet"
-            )
-        with translated():
-            java_cv = self._to_java_cross_validator(dataset)
-            java_model = java_cv.fit(dataset._jdf)
+        def configure(java_cv):
+            java_cv.setNumFolds(self.getNumFolds())
+            java_cv.setFoldCol(self.getFoldCol())
+            # Folds drawn as pyspark.ml.tuning draws them (rand(seed) ranges), so that avgMetrics
+            # equal those PySpark users get on the same seed.
+            java_cv.setFoldSplit("pyspark")
+
+        java_model = self._fit_java(dataset, configure)
         return self._copyValues(CrossValidatorModel._from_scala(java_model, self))
+
+
+class TrainValidationSplit(
+    Estimator["TrainValidationSplitModel"], _SparktuneTrainValidationSplitParams, _Validator
+):
+    """Validation on one train-validation split with pyspark.ml.tuning.TrainValidationSplit's params
+    and results (the same split for the same seed, so the same validationMetrics), run by sparktune
+    with the same searches as its CrossValidator.
+
+    Needs a SparkSession built with `sparktune.configure(builder)` (the jar on the JVM)."""
+
+    _input_kwargs: Dict[str, Any]
+    _scala_class = _SCALA_TRAIN_VALIDATION_SPLIT
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        estimator: Optional[Estimator] = None,
+        estimatorParamMaps: Optional[List[Dict[Param, Any]]] = None,
+        evaluator: Optional[Evaluator] = None,
+        trainRatio: float = 0.75,
+        parallelism: int = 1,
+        collectSubModels: bool = False,
+        seed: Optional[int] = None,
+        searchSpace: Optional[Dict[Param, Any]] = None,
+        sampler: str = "random",
+        maxTrials: int = 10,
+        timeout: float = 0.0,
+        trialStore: str = "",
+    ) -> None:
+        super().__init__()
+        self._set(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(
+        self,
+        *,
+        estimator: Optional[Estimator] = None,
+        estimatorParamMaps: Optional[List[Dict[Param, Any]]] = None,
+        evaluator: Optional[Evaluator] = None,
+        trainRatio: float = 0.75,
+        parallelism: int = 1,
+        collectSubModels: bool = False,
+        seed: Optional[int] = None,
+        searchSpace: Optional[Dict[Param, Any]] = None,
+        sampler: str = "random",
+        maxTrials: int = 10,
+        timeout: float = 0.0,
+        trialStore: str = "",
+    ) -> "TrainValidationSplit":
+        """Sets params for the train validation split."""
+        return self._set(**self._input_kwargs)
+
+    def setTrainRatio(self, value: float) -> "TrainValidationSplit":
+        """Sets the value of :py:attr:`trainRatio`."""
+        return self._set(trainRatio=value)
+
+    def _fit(self, dataset: DataFrame) -> "TrainValidationSplitModel":
+        def configure(java_tvs):
+            java_tvs.setTrainRatio(float(self.getTrainRatio()))
+            # Split as pyspark.ml.tuning.TrainValidationSplit splits (rand(seed) >= trainRatio).
+            java_tvs.setSplit("pyspark")
+
+        java_model = self._fit_java(dataset, configure)
+        return self._copyValues(TrainValidationSplitModel._from_scala(java_model, self))
 
 
 def _floats(java_array) -> List[float]:
     return [float(x) for x in java_array]
+
+
+def _models(java_models) -> List[Optional[Model]]:
+    """Python wrappers of Java models (None where the JVM has null: a trial this fit did not train)."""
+    return [None if m is None else JavaParams._from_java(m) for m in java_models]
+
+
+def _label(param: Param, expr: Any) -> str:
+    return expr.label if isinstance(expr, Expr) else param.name
+
+
+def _stage_options(slot: Any, expr: Any):
+    """The options of a stage choice as (stage, {Param: expr}) pairs."""
+    if not isinstance(expr, Expr) or expr.kind != "choice":
+        raise TypeError(
+            f"searchSpace key {slot.uid} is a stage: its value chooses the stage that replaces it, "
+            f"hp.choice(label, [stage or (stage, {{Param: expr}}), ...]), not {expr!r}"
+        )
+    options = []
+    for option in expr.options:
+        stage, sub = option if isinstance(option, tuple) else (option, {})
+        if not isinstance(stage, _STAGE) or not isinstance(sub, dict):
+            raise TypeError(
+                f"stage choice '{expr.label}': an option is a stage or (stage, {{Param: expr}}), "
+                f"not {option!r}"
+            )
+        options.append((stage, sub))
+    return options
+
+
+def _pipeline_of(estimator: Any, uid: str) -> Optional[Pipeline]:
+    """The Pipeline inside `estimator` that has the stage `uid`."""
+    if isinstance(estimator, Pipeline):
+        for stage in estimator.getStages():
+            if stage.uid == uid:
+                return estimator
+            found = _pipeline_of(stage, uid)
+            if found is not None:
+                return found
+    return None
+
+
+def _best_params(java_model, v: _Validator) -> Dict[Param, Any]:
+    grid = v._grid()
+    if grid is not None:
+        return dict(grid[int(java_model.bestIndex())])
+    if not v._has_stage_choice():
+        return _param_map_from_java(v.getEstimator(), java_model.bestParams())
+    # Stages chosen among alternatives are not all in the estimator, where PySpark's conversion
+    # looks for params: the best trial's values are read back onto the Python params instead.
+    best_id = int(java_model.trialIds()[int(java_model.bestIndex())])
+    trial = next(t for t in json.loads(java_model.trialsJson()) if t["id"] == best_id)
+    params: Dict[Param, Any] = {}
+    for key, expr in v._space_items():
+        if isinstance(key, Param):
+            params[key] = trial["values"][_label(key, expr)]
+            continue
+        stage, sub = _stage_options(key, expr)[int(trial["point"][expr.label])]
+        for param, sub_expr in sub.items():
+            params[param] = trial["values"][expr.label][_label(param, sub_expr)]
+        pipeline = _pipeline_of(v.getEstimator(), key.uid)
+        if pipeline is not None:
+            params[pipeline.stages] = [stage if s.uid == key.uid else s for s in pipeline.getStages()]
+    return params
 
 
 class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
@@ -274,6 +541,8 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
         that failed
     stdMetrics : the population standard deviation over the folds (as pyspark's)
     foldMetrics : foldMetrics[i][k], entry i's metric on fold k
+    subModels : subModels[k][i], entry i's model fitted on fold k's training data, when
+        collectSubModels (None otherwise, as pyspark's)
     bestIndex : the index of the best entry of avgMetrics (the first best)
     bestParams : the best entry's param map {Param: value}
     trialIds : the core's trial id of each entry of avgMetrics (-1 for a grid map without one)
@@ -291,6 +560,7 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
         bestParams: Optional[Dict[Param, Any]] = None,
         trialIds: Optional[List[int]] = None,
         trials: Optional[List[Dict[str, Any]]] = None,
+        subModels: Optional[List[List[Optional[Model]]]] = None,
     ):
         super().__init__()
         self.bestModel = bestModel
@@ -301,8 +571,7 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
         self.bestParams = bestParams or {}
         self.trialIds = trialIds or []
         self.trials = trials or []
-        # pyspark's CrossValidatorModel has it (None unless collectSubModels); sparktune keeps none.
-        self.subModels = None
+        self.subModels = subModels
 
     @property
     def bestMetric(self) -> float:
@@ -312,11 +581,10 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
     @classmethod
     def _from_scala(cls, java_model, cv: CrossValidator) -> "CrossValidatorModel":
         best_index = int(java_model.bestIndex())
-        grid = cv._grid()
-        if grid is not None:
-            best_params = dict(grid[best_index])
-        else:
-            best_params = _param_map_from_java(cv.getEstimator(), java_model.bestParams())
+        best_params = _best_params(java_model, cv)
+        sub_models = None
+        if java_model.hasSubModels():
+            sub_models = [_models(fold) for fold in java_model.subModels()]
         return cls(
             bestModel=JavaParams._from_java(java_model.bestModel()),
             avgMetrics=_floats(java_model.avgMetrics()),
@@ -326,6 +594,7 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
             bestParams=best_params,
             trialIds=[int(i) for i in java_model.trialIds()],
             trials=json.loads(java_model.trialsJson()),
+            subModels=sub_models,
         )
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
@@ -339,6 +608,74 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
             list(self.avgMetrics),
             list(self.stdMetrics),
             [list(f) for f in self.foldMetrics],
+            self.bestIndex,
+            dict(self.bestParams),
+            list(self.trialIds),
+            [dict(t) for t in self.trials],
+            None if self.subModels is None else [list(f) for f in self.subModels],
+        )
+        return self._copyValues(copied, extra=extra)
+
+
+class TrainValidationSplitModel(Model, _SparktuneTrainValidationSplitParams):
+    """The result of :py:meth:`TrainValidationSplit.fit`: the best configuration refitted on the
+    whole data set, transforming with it, and every trial's validation metric.
+
+    Attributes
+    ----------
+    bestModel : the best configuration's model
+    validationMetrics : the metric on the validation split, one per param map in grid mode (in their
+        order, as pyspark's), one per finished trial otherwise (in trial id order); NaN for a failed one
+    subModels : subModels[i], entry i's model fitted on the training split, when collectSubModels
+    bestIndex, bestParams, trialIds, trials : as CrossValidatorModel's
+    """
+
+    def __init__(
+        self,
+        bestModel: Model,
+        validationMetrics: Optional[List[float]] = None,
+        subModels: Optional[List[Optional[Model]]] = None,
+        bestIndex: int = 0,
+        bestParams: Optional[Dict[Param, Any]] = None,
+        trialIds: Optional[List[int]] = None,
+        trials: Optional[List[Dict[str, Any]]] = None,
+    ):
+        super().__init__()
+        self.bestModel = bestModel
+        self.validationMetrics = validationMetrics or []
+        self.subModels = subModels
+        self.bestIndex = bestIndex
+        self.bestParams = bestParams or {}
+        self.trialIds = trialIds or []
+        self.trials = trials or []
+
+    @property
+    def bestMetric(self) -> float:
+        """The best validation metric."""
+        return self.validationMetrics[self.bestIndex]
+
+    @classmethod
+    def _from_scala(cls, java_model, tvs: TrainValidationSplit) -> "TrainValidationSplitModel":
+        return cls(
+            bestModel=JavaParams._from_java(java_model.bestModel()),
+            validationMetrics=_floats(java_model.validationMetrics()),
+            subModels=_models(java_model.subModels()) if java_model.hasSubModels() else None,
+            bestIndex=int(java_model.bestIndex()),
+            bestParams=_best_params(java_model, tvs),
+            trialIds=[int(i) for i in java_model.trialIds()],
+            trials=json.loads(java_model.trialsJson()),
+        )
+
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        return self.bestModel.transform(dataset)
+
+    def copy(self, extra: Optional[Dict[Param, Any]] = None) -> "TrainValidationSplitModel":
+        """A copy with the bestModel copied and the extra params set."""
+        extra = extra or {}
+        copied = TrainValidationSplitModel(
+            self.bestModel.copy(extra),
+            list(self.validationMetrics),
+            None if self.subModels is None else list(self.subModels),
             self.bestIndex,
             dict(self.bestParams),
             list(self.trialIds),

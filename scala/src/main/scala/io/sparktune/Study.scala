@@ -133,7 +133,7 @@ object Study {
 /**
  * One trial as the core reports it.
  *
- * @param state    "running" | "ok" | "fail" | "cancelled"
+ * @param state    "running" | "ok" | "fail" | "cancelled" | "pruned"
  * @param point    the raw draw, label -> number, active labels only (a choice's option index, an
  *                 integer kind's integer, a float's value), in label order
  * @param values   the space evaluated at the point (dicts, lists, consts, chosen options); see
@@ -185,6 +185,7 @@ object Trial {
   val Ok = "ok"
   val Fail = "fail"
   val Cancelled = "cancelled"
+  val Pruned = "pruned"
 
   /** A trial from the core's JSON form. */
   def fromJson(json: String): Trial = parse(json, "trial")
@@ -275,4 +276,8 @@ object Outcome {
 
   /** A cancelled trial, with why. */
   def cancelled(reason: String): Outcome = cancelled(reason, Map.empty)
+
+  /** A trial stopped early by a pruner, with why and the metrics it reached. */
+  def pruned(reason: String, metrics: Map[String, Double] = Map.empty): Outcome =
+    Outcome(Trial.Pruned, metrics = metrics, error = Option(reason))
 }

@@ -27,7 +27,7 @@ private[tuning] final class CoreStudy private (study: Study) extends AutoCloseab
   /** A trial at a point of ours (a grid map whose trial a stopped process abandoned). */
   def enqueue(point: Map[String, Double]): CoreTrial = CoreStudy.view(study.enqueue(point))
 
-  /** Tells a finished trial: ok with its average, else fail or cancelled with the reason; fold metrics as "fold_i". */
+  /** Tells a finished trial: ok with its average, else fail, cancelled or pruned with the reason; fold metrics as "fold_i". */
   def tell(result: TrialResult): Unit = {
     val metrics = result.foldMetrics.zipWithIndex.collect {
       case (m, i) if !m.isNaN && !m.isInfinite => s"fold_$i" -> m
@@ -35,6 +35,7 @@ private[tuning] final class CoreStudy private (study: Study) extends AutoCloseab
     val outcome = result.state match {
       case "ok" => Outcome.ok(result.value.get, metrics)
       case "cancelled" => Outcome.cancelled(result.error.getOrElse("cancelled"), metrics)
+      case "pruned" => Outcome.pruned(result.error.getOrElse("pruned"), metrics)
       case _ => Outcome.fail(result.error.getOrElse("failed"), metrics)
     }
     study.tell(result.id, outcome)

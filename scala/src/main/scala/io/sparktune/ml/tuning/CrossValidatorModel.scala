@@ -13,8 +13,9 @@ import io.sparktune.Trial
  *
  * @param bestModel   the estimator fitted on the whole data set with `bestParams`
  * @param avgMetrics  the average metric over the folds of each trial: in grid mode one per param map,
- *                    in the maps' order (as Spark's); in random mode one per finished trial (ok or
- *                    failed) in trial id order. NaN for a trial that failed or was cancelled.
+ *                    in the maps' order (as Spark's); in search-space mode one per finished trial (ok,
+ *                    failed or pruned) in trial id order. NaN for a trial that failed, was pruned or
+ *                    was cancelled.
  * @param stdMetrics  the population standard deviation over the folds (PySpark's stdMetrics)
  * @param foldMetrics `foldMetrics(i)(k)`: entry i's metric on fold k (NaN where there is none)
  * @param bestIndex   the index of the best entry in avgMetrics (the first best, as Spark picks it)
@@ -39,6 +40,26 @@ class CrossValidatorModel private[tuning] (
   /** The best average metric. */
   def bestMetric: Double = avgMetrics(bestIndex)
 
+  private var _subModels: Option[Array[Array[Model[_]]]] = None
+
+  private[tuning] def setSubModels(subModels: Array[Array[Model[_]]]): this.type = {
+    _subModels = Option(subModels)
+    this
+  }
+
+  /**
+   * As Spark's: `subModels(k)(i)` is entry i's model fitted on fold k's training data, when the
+   * validator had collectSubModels (null for a trial this fit did not train: failed, pruned, or resumed).
+   */
+  def subModels: Array[Array[Model[_]]] = {
+    require(_subModels.isDefined, "subModels not available, To retrieve subModels, make sure to set " +
+      "collectSubModels to true before fitting.")
+    _subModels.get
+  }
+
+  /** Whether `subModels` is available. */
+  def hasSubModels: Boolean = _subModels.isDefined
+
   override def transform(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema, logging = true)
     bestModel.transform(dataset)
@@ -50,6 +71,7 @@ class CrossValidatorModel private[tuning] (
     val copied = new CrossValidatorModel(uid, bestModel.copy(extra).asInstanceOf[Model[_]], avgMetrics.clone(),
       stdMetrics.clone(), foldMetrics.map(_.clone()), bestIndex, bestParams.copy, trialIds.clone(), trials,
       trialsJson)
+    _subModels.foreach(m => copied.setSubModels(m.map(_.clone())))
     copyValues(copied, extra).setParent(parent)
   }
 

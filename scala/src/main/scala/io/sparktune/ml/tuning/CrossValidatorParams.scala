@@ -1,34 +1,13 @@
 package io.sparktune.ml.tuning
 
-import org.apache.spark.ml.Estimator
-import org.apache.spark.ml.evaluation.Evaluator
-import org.apache.spark.ml.param.{IntParam, LongParam, Param, ParamMap, ParamValidators, Params}
+import org.apache.spark.ml.param.{IntParam, Param, ParamValidators}
 
 /**
- * Params of [[CrossValidator]] and [[CrossValidatorModel]]: Spark's own (names, docs, defaults and
- * validators as in `org.apache.spark.ml.tuning`, whose traits are private to Spark) and sparktune's.
+ * Params of [[CrossValidator]] and [[CrossValidatorModel]]: the shared [[ValidatorParams]] and
+ * Spark's numFolds and foldCol (names, docs, defaults and validators as in `org.apache.spark.ml.tuning`,
+ * whose traits are private to Spark), and sparktune's foldSplit.
  */
-trait CrossValidatorParams extends Params {
-
-  /** @group param */
-  final val estimator: Param[Estimator[_]] = new Param(this, "estimator", "estimator for selection")
-
-  /** @group getParam */
-  def getEstimator: Estimator[_] = $(estimator)
-
-  /** Grid mode: these maps, evaluated in their given order. @group param */
-  final val estimatorParamMaps: Param[Array[ParamMap]] =
-    new Param(this, "estimatorParamMaps", "param maps for the estimator")
-
-  /** @group getParam */
-  def getEstimatorParamMaps: Array[ParamMap] = $(estimatorParamMaps)
-
-  /** @group param */
-  final val evaluator: Param[Evaluator] = new Param(this, "evaluator",
-    "evaluator used to select hyper-parameters that maximize the validated metric")
-
-  /** @group getParam */
-  def getEvaluator: Evaluator = $(evaluator)
+trait CrossValidatorParams extends ValidatorParams {
 
   /** @group param */
   final val numFolds: IntParam = new IntParam(this, "numFolds",
@@ -47,42 +26,6 @@ trait CrossValidatorParams extends Params {
   /** @group getParam */
   def getFoldCol: String = $(foldCol)
 
-  /** Spark's HasSeed (private to Spark), with its default: the class name's hash. @group param */
-  final val seed: LongParam = new LongParam(this, "seed", "random seed")
-
-  /** @group getParam */
-  def getSeed: Long = $(seed)
-
-  /** @group expertParam */
-  final val parallelism: IntParam = new IntParam(this, "parallelism",
-    "the number of threads to use when running parallel algorithms (>= 1)", ParamValidators.gtEq(1))
-
-  /** @group expertGetParam */
-  def getParallelism: Int = $(parallelism)
-
-  /** Random mode: Spark params bound to sparktune expressions, sampled by the core. @group param */
-  final val searchSpace: Param[ParamSpace] = new Param(this, "searchSpace",
-    "Spark params of the estimator's stages bound to sparktune expressions (random search)")
-
-  /** @group getParam */
-  def getSearchSpace: ParamSpace = $(searchSpace)
-
-  /** @group param */
-  final val maxTrials: IntParam = new IntParam(this, "maxTrials",
-    "the number of trials of a random search, counting finished trials of a resumed store (>= 1)",
-    ParamValidators.gtEq(1))
-
-  /** @group getParam */
-  def getMaxTrials: Int = $(maxTrials)
-
-  /** @group param */
-  final val trialStore: Param[String] = new Param(this, "trialStore",
-    "path of the trial journal: trials are recorded there and a later fit resumes from it " +
-      "(empty: in memory only)")
-
-  /** @group getParam */
-  def getTrialStore: String = $(trialStore)
-
   /**
    * How random folds are drawn: "scala" as Spark's Scala CrossValidator (MLUtils.kFold), "pyspark"
    * as pyspark.ml.tuning.CrossValidator (a rand(seed) column cut into numFolds ranges), so that each
@@ -99,10 +42,6 @@ trait CrossValidatorParams extends Params {
   setDefault(
     numFolds -> 3,
     foldCol -> "",
-    seed -> this.getClass.getName.hashCode.toLong,
-    parallelism -> 1,
-    maxTrials -> 10,
-    trialStore -> "",
     foldSplit -> CrossValidatorParams.ScalaSplit)
 }
 

@@ -5,7 +5,7 @@ import org.apache.spark.sql.{Column, DataFrame, Dataset}
 import org.apache.spark.sql.functions.{col, concat, lit, raise_error, rand, when}
 import org.apache.spark.sql.types.StructType
 
-/** One fold: what a configuration is fitted on and what it is evaluated on. */
+/** One fold (or a train-validation split): what a configuration is fitted on and what it is evaluated on. */
 private[tuning] final case class Fold(training: DataFrame, validation: DataFrame)
 
 /**
@@ -50,4 +50,21 @@ private[tuning] object Folds {
         raise_error(concat(lit(s"Fold number must be in range [0, $numFolds), but got "), fold.cast("string")))))
       (0 until numFolds).map(i => Fold(checked.filter(fold =!= lit(i)), checked.filter(fold === lit(i))))
     }
+
+  /** As `org.apache.spark.ml.tuning.TrainValidationSplit.fit`: `randomSplit([trainRatio, 1 - trainRatio], seed)`. */
+  def scalaTrainValidation(dataset: Dataset[_], trainRatio: Double, seed: Long): Fold = {
+    val Array(training, validation) = dataset.toDF().randomSplit(Array(trainRatio, 1 - trainRatio), seed)
+    Fold(training, validation)
+  }
+
+  /**
+   * As `pyspark.ml.tuning.TrainValidationSplit._fit`: a `rand(seed)` column named `<uid>_rand` (kept,
+   * as PySpark keeps it), validating on the rows with rand >= trainRatio.
+   */
+  def pysparkTrainValidation(dataset: Dataset[_], trainRatio: Double, seed: Long, uid: String): Fold = {
+    val randCol = s"${uid}_rand"
+    val df = dataset.select(col("*"), rand(seed).alias(randCol))
+    val inValidation = df(randCol) >= trainRatio
+    Fold(df.filter(!inValidation), df.filter(inValidation))
+  }
 }

@@ -1,6 +1,6 @@
 package io.sparktune.ml.tuning
 
-import java.util.concurrent.{LinkedBlockingQueue, ThreadFactory, ThreadPoolExecutor, TimeUnit}
+import java.util.concurrent.{ConcurrentHashMap, LinkedBlockingQueue, ThreadFactory, ThreadPoolExecutor, TimeUnit}
 import java.util.concurrent.atomic.AtomicInteger
 
 import scala.collection.mutable
@@ -12,13 +12,17 @@ import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.ParamMap
 import org.slf4j.Logger
 
-/** A finished trial as the runner saw it: its fold metrics (NaN where a fold gave none). */
+/**
+ * A finished trial as the runner saw it: its fold metrics (NaN where a fold gave none), and its
+ * fold models when they are collected (null where a fold gave none).
+ */
 private[tuning] final case class TrialResult(
     id: Long,
     foldMetrics: Array[Double],
     value: Option[Double],
     state: String,
-    error: Option[String])
+    error: Option[String],
+    models: Array[Model[_]] = Array.empty)
 
 /**
  * Runs trials as the core proposes them, every (trial, fold) pair a task of its own on a pool of
@@ -32,6 +36,13 @@ private[tuning] final case class TrialResult(
  * place, and the search goes on; any other cancellation (all jobs, an interrupt) stops the search.
  * A fold whose metric is not finite, or whose fit throws, fails its trial with the reason, and the
  * search goes on. Only this (driver) thread talks to the core.
+ *
+ * With a pruner, each trial's mean over its first k folds is compared with the other trials' means
+ * over the same folds as soon as those k folds are done; a pruned trial's other folds are dropped
+ * (those running, cancelled) and it is told "pruned". With a deadline, no trial starts after it and
+ * those under way are cancelled; finished ones stay. Cancelling is repeated every 100 ms by a
+ * canceller thread until the trial's folds are back, since a fit runs many jobs one after another
+ * and `cancelJobGroup` stops only those running.
  *
  * @param maxNewTrials how many trials to run, not counting cancelled ones
  *
@@ -53,17 +64,26 @@ private[tuning] final class TrialRunner(
     paramMapOf: CoreTrial => Either[String, ParamMap],
     onFinish: TrialResult => Unit,
     tellCancelled: (Long, String) => Unit,
-    log: Logger) {
+    log: Logger,
+    collectModels: Boolean = false,
+    pruning: Option[Pruning] = None,
+    earlier: Seq[CoreTrial] = Nil,
+    deadlineNanos: Option[Long] = None) {
 
   private final class Running(val trial: CoreTrial, val paramMap: ParamMap) {
     val metrics: Array[Double] = Array.fill(numFolds)(Double.NaN)
+    val models: Array[Model[_]] = if (collectModels) new Array[Model[_]](numFolds) else Array.empty
     var submitted = 0
     var completed = 0
+    /** How many leading folds have been reported to the pruner. */
+    var reported = 0
     var failure: Option[String] = None
     var cancelled = false
+    var pruned = false
   }
 
-  private final class Done(val run: Running, val fold: Int, val metric: Double, val error: Throwable)
+  private final class Done(val run: Running, val fold: Int, val metric: Double, val model: Model[_],
+      val error: Throwable)
 
   private val pending = mutable.Queue.empty[(Running, Int)]
   private val completions = new LinkedBlockingQueue[Done]()
@@ -73,9 +93,31 @@ private[tuning] final class TrialRunner(
   private var cancelledTrials = 0
   private var exhausted = false
 
-  /** Runs up to `maxNewTrials` new trials (fewer when the core has no more). */
+  /** The means over the first k folds reported at step k, earlier trials' included (for the pruner). */
+  private val stepMeans = mutable.Map.empty[Int, mutable.ArrayBuffer[Double]]
+  earlier.filter(t => t.state == "ok" || t.state == "pruned").foreach { t =>
+    val folds = (0 until numFolds).map(i => t.metrics.getOrElse(s"fold_$i", Double.NaN)).takeWhile(!_.isNaN)
+    folds.indices.foreach(k => stepMeans.getOrElseUpdate(k + 1, mutable.ArrayBuffer.empty) +=
+      folds.take(k + 1).sum / (k + 1))
+  }
+
+  /** The trials whose jobs the canceller keeps cancelling (pruned ones, all of them after the deadline). */
+  private val toCancel = ConcurrentHashMap.newKeySet[Long]()
+  /** The trials with folds under way, for the canceller. */
+  private val underWay = ConcurrentHashMap.newKeySet[Long]()
+  @volatile private var timedOut = false
+  @volatile private var stopped = false
+
+  /** Whether the deadline has passed (checked in the driver thread too, so that no trial starts after it). */
+  private def pastDeadline: Boolean = {
+    if (!timedOut && deadlineNanos.exists(System.nanoTime() - _ >= 0)) timedOut = true
+    timedOut
+  }
+
+  /** Runs up to `maxNewTrials` new trials (fewer when the core has no more, or after the deadline). */
   def run(): Unit = {
     val pool = if (parallelism > 1) Some(TrialRunner.daemonPool(parallelism)) else None
+    val canceller = if (pruning.isDefined || deadlineNanos.isDefined) Some(startCanceller()) else None
     try {
       fill(pool)
       while (inFlight > 0) {
@@ -95,17 +137,47 @@ private[tuning] final class TrialRunner(
         }
         throw e
     } finally {
+      stopped = true
+      canceller.foreach(_.interrupt())
       pool.foreach(_.shutdownNow())
     }
   }
 
+  private def startCanceller(): Thread = {
+    val t = new Thread(() => {
+      try while (!stopped) {
+        if (pastDeadline) underWay.forEach(id => toCancel.add(id))
+        toCancel.forEach { id =>
+          if (underWay.contains(id)) sc.cancelJobGroup(jobGroup(id)) else toCancel.remove(id)
+        }
+        Thread.sleep(100)
+      } catch { case _: InterruptedException => () }
+    }, "sparktune-canceller")
+    t.setDaemon(true)
+    t.start()
+    t
+  }
+
   private def fill(pool: Option[ThreadPoolExecutor]): Unit = {
+    if (pastDeadline && pending.nonEmpty) {
+      // Nothing starts after the deadline: the trials whose folds were waiting end cancelled.
+      val waiting = pending.map(_._1).distinct
+      pending.clear()
+      waiting.foreach { run =>
+        if (run.failure.isEmpty) {
+          run.cancelled = true
+          run.failure = Some(TrialRunner.TimedOut)
+        }
+        finishIfDone(run)
+      }
+    }
     var more = true
     while (more && inFlight < parallelism) next() match {
       case Some((run, fold)) =>
         folds() // drawn and cached here, in this thread, outside any trial's job group
         inFlight += 1
         run.submitted += 1
+        underWay.add(run.trial.id)
         pool match {
           case Some(p) => p.execute(() => task(run, fold))
           case None => task(run, fold) // parallelism 1: in this thread, as Spark does
@@ -115,7 +187,7 @@ private[tuning] final class TrialRunner(
   }
 
   private def next(): Option[(Running, Int)] = {
-    while (pending.isEmpty && !exhausted && asked - cancelledTrials < maxNewTrials) ask() match {
+    while (pending.isEmpty && !exhausted && !pastDeadline && asked - cancelledTrials < maxNewTrials) ask() match {
       case None => exhausted = true
       case Some(trial) =>
         asked += 1
@@ -146,10 +218,10 @@ private[tuning] final class TrialRunner(
           interruptOnCancel = true)
         val Fold(training, validation) = folds()(fold)
         val model = estimator.fit(training, run.paramMap).asInstanceOf[Model[_]]
-        new Done(run, fold, evaluator.evaluate(model.transform(validation, run.paramMap)), null)
+        new Done(run, fold, evaluator.evaluate(model.transform(validation, run.paramMap)), model, null)
       } catch {
         // Every throwable goes back to the driver thread, which would otherwise wait for it forever.
-        case t: Throwable => new Done(run, fold, Double.NaN, t)
+        case t: Throwable => new Done(run, fold, Double.NaN, null, t)
       } finally {
         saved.foreach { case (k, v) => sc.setLocalProperty(k, v) }
       }
@@ -162,7 +234,16 @@ private[tuning] final class TrialRunner(
     done.error match {
       case null if done.metric.isNaN || done.metric.isInfinite =>
         run.failure = run.failure.orElse(Some(s"fold ${done.fold}: the evaluator returned ${done.metric}"))
-      case null => run.metrics(done.fold) = done.metric
+      case null =>
+        run.metrics(done.fold) = done.metric
+        if (collectModels) run.models(done.fold) = done.model
+        report(run)
+      case _ if run.pruned || timedOut =>
+        // Our own cancellation, of a pruned trial's other folds or of everything after the deadline.
+        if (run.failure.isEmpty) {
+          run.cancelled = true
+          run.failure = Some(TrialRunner.TimedOut)
+        }
       case e if TrialRunner.isCancellation(e) && TrialRunner.mentions(e, jobGroup(run.trial.id)) =>
         if (run.failure.isEmpty) {
           run.cancelled = true
@@ -177,16 +258,42 @@ private[tuning] final class TrialRunner(
       // The folds of a failed trial that have not started are dropped.
       pending.filterInPlace(_._1 ne run)
     }
+    finishIfDone(run)
+  }
+
+  /** Tells the pruner each newly complete leading fold of `run`; a pruned run stops there. */
+  private def report(run: Running): Unit = pruning.foreach { pruner =>
+    while (run.failure.isEmpty && run.reported < numFolds && !run.metrics(run.reported).isNaN) {
+      val step = run.reported + 1
+      val mean = run.metrics.take(step).sum / step
+      val others = stepMeans.getOrElseUpdate(step, mutable.ArrayBuffer.empty)
+      // The last fold ends the trial anyway: only the first ones are worth a decision.
+      val decision = if (step < numFolds) pruner.decide(step, mean, others) else None
+      others += mean
+      run.reported = step
+      decision.foreach { reason =>
+        log.info(s"trial ${run.trial.id} $reason")
+        run.pruned = true
+        run.failure = Some(reason)
+        if (run.submitted > run.completed) toCancel.add(run.trial.id)
+      }
+    }
+  }
+
+  private def finishIfDone(run: Running): Unit = {
     val finished = run.completed == run.submitted && (run.failure.isDefined || run.completed == numFolds)
-    if (finished) {
+    if (finished && unfinished.contains(run.trial.id)) {
       unfinished.remove(run.trial.id)
+      underWay.remove(run.trial.id)
+      toCancel.remove(run.trial.id)
       if (run.cancelled) cancelledTrials += 1
       val result = run.failure match {
         case Some(reason) =>
-          TrialResult(run.trial.id, run.metrics, None, if (run.cancelled) "cancelled" else "fail", Some(reason))
+          val state = if (run.pruned) "pruned" else if (run.cancelled) "cancelled" else "fail"
+          TrialResult(run.trial.id, run.metrics, None, state, Some(reason), run.models)
         case None =>
           // Summed in fold order, then divided: Spark's own arithmetic, so the averages are equal to the bit.
-          TrialResult(run.trial.id, run.metrics, Some(run.metrics.sum / numFolds), "ok", None)
+          TrialResult(run.trial.id, run.metrics, Some(run.metrics.sum / numFolds), "ok", None, run.models)
       }
       onFinish(result)
     }
@@ -194,6 +301,9 @@ private[tuning] final class TrialRunner(
 }
 
 private[tuning] object TrialRunner {
+  /** Why trials under way at the deadline end cancelled. */
+  val TimedOut = "cancelled: the search's timeout passed"
+
   /** The local properties `setJobGroup` sets, restored after each task (its thread may be the caller's). */
   private val JobGroupKeys = Seq("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
 

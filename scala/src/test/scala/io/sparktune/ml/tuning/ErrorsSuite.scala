@@ -75,4 +75,23 @@ class ErrorsSuite extends SparkSuiteBase {
     intercept[IllegalArgumentException](ParamValues.convert(lr.maxIter, "m", json("2.5")))
     intercept[IllegalArgumentException](ParamValues.convert(lr.family, "f", json("2")))
   }
+
+  test("a grid map setting a param of no stage, a sampler on a grid, a missing label column: errors before any job") {
+    val stranger = new LogisticRegression()
+    val grid = cv().setEstimatorParamMaps(Array(ParamMap(lr.regParam -> 0.1), ParamMap(stranger.regParam -> 0.1)))
+    val e1 = failsWithoutJobs[IllegalArgumentException](grid.fit(cancer))
+    assert(e1.getMessage.contains(s"estimatorParamMaps sets param ${stranger.uid}.regParam"), e1.getMessage)
+    val sampled = cv().setEstimatorParamMaps(Array(ParamMap(lr.regParam -> 0.1))).setSampler("tpe")
+    val e2 = failsWithoutJobs[IllegalArgumentException](sampled.fit(cancer))
+    assert(e2.getMessage.contains("sampler 'tpe'"), e2.getMessage)
+    val labelled = cv().setSearchSpace(ParamSpace().add(lr.regParam, Hp.uniform("regParam", 0.0, 0.1)))
+      .setEvaluator(new BinaryClassificationEvaluator().setLabelCol("diagnosis"))
+    val e3 = failsWithoutJobs[IllegalArgumentException](labelled.fit(cancer))
+    assert(e3.getMessage.contains("labelCol 'diagnosis'"), e3.getMessage)
+    intercept[IllegalArgumentException](cv().setSampler("annealing"))
+    intercept[IllegalArgumentException](cv().setPruning("hyperband"))
+    val e4 = failsWithoutJobs[IllegalArgumentException](cv().setPruning("""{"kind": "median", "min_step": 0}""")
+      .setSearchSpace(ParamSpace().add(lr.regParam, Hp.uniform("regParam", 0.0, 0.1))).fit(cancer))
+    assert(e4.getMessage.contains("min_step"), e4.getMessage)
+  }
 }

@@ -1,0 +1,217 @@
+package io.sparktune.ml.tuning
+
+import scala.collection.mutable
+
+import org.apache.spark.ml.Model
+import org.apache.spark.ml.evaluation.Evaluator
+import org.apache.spark.ml.param.{Param, ParamMap}
+import org.apache.spark.sql.Dataset
+import org.apache.spark.sql.types.StructType
+import org.apache.spark.storage.StorageLevel
+import org.slf4j.Logger
+
+import io.sparktune.Trial
+
+/** What a search gives a validator's model. */
+private[tuning] final case class TuningResult(
+    bestModel: Model[_],
+    entries: Seq[Entry],
+    bestIndex: Int,
+    bestParams: ParamMap,
+    /** `subModels(fold)(entry)`, when collectSubModels (null for a model this fit did not train). */
+    subModels: Option[Array[Array[Model[_]]]],
+    trials: Seq[Trial],
+    trialsJson: String)
+
+/**
+ * The search shared by [[CrossValidator]] (k folds) and [[TrainValidationSplit]] (one split): the
+ * plan from the params, the study in the core, the folds drawn and persisted once, the trials run by
+ * [[TrialRunner]], then the best entry refitted on the whole data set.
+ *
+ * @param name      the validator's name for messages ("CrossValidator 'cv_…'")
+ * @param numFolds  how many folds `drawFolds` gives
+ * @param drawFolds the folds, lazily defined (persisted here)
+ */
+private[tuning] final class Tuner(
+    params: ValidatorParams,
+    name: String,
+    numFolds: Int,
+    drawFolds: () => Seq[Fold],
+    jobGroup: Long => String,
+    log: Logger) {
+
+  private def $[T](p: Param[T]): T = params.getOrDefault(p)
+
+  def fit(dataset: Dataset[_]): TuningResult = {
+    val est = $(params.estimator)
+    val eval = $(params.evaluator)
+    Tuner.checkEvaluator(eval, dataset, name)
+    val started = System.nanoTime()
+    val search = Tuner.plan(params, name)
+    val metric = Tuner.metricName(eval)
+    val direction = if (eval.isLargerBetter) "maximize" else "minimize"
+    val pruning = Pruning($(params.pruning), eval.isLargerBetter)
+    val store = Option($(params.trialStore)).filter(_.nonEmpty)
+    val study = CoreStudy.open(search.spaceJson, search.sampler, $(params.seed), direction, store)
+    try {
+      study.warnings.foreach(w => log.warn(w))
+      val earlier = study.trials // those of a resumed store
+      val previous = earlier.count(t => Search.Counted(t.state))
+      if (previous > 0) log.info(s"resuming from ${store.getOrElse("")}: $previous finished trials")
+      val progress = new Progress(search.total, previous, metric, eval.isLargerBetter,
+        earlier.filter(_.state == "ok").flatMap(_.value))
+      val collect = $(params.collectSubModels)
+      val models = mutable.Map.empty[Long, Array[Model[_]]]
+      val timeout = $(params.timeout)
+
+      val folds = new FoldCache
+      try {
+        new TrialRunner(
+          sc = dataset.sparkSession.sparkContext,
+          folds = () => folds.get,
+          numFolds = numFolds,
+          estimator = est,
+          evaluator = eval,
+          parallelism = $(params.parallelism),
+          maxNewTrials = search.maxNewTrials(previous),
+          jobGroup = jobGroup,
+          ask = search.asker(study, earlier),
+          paramMapOf = search.paramMapOf,
+          onFinish = { result =>
+            study.tell(result)
+            if (collect) models(result.id) = result.models
+            progress.finished(result)
+          },
+          tellCancelled = study.tellCancelled,
+          log = log,
+          collectModels = collect,
+          pruning = pruning,
+          earlier = earlier,
+          deadlineNanos = if (timeout > 0) Some(started + (timeout * 1e9).toLong) else None).run()
+      } finally folds.release()
+
+      val trials = study.trials
+      val entries = search.entries(trials, numFolds)
+      val scored = entries.zipWithIndex.filter { case (e, _) => !e.value.isNaN }
+      if (scored.isEmpty) {
+        val why = trials.find(_.error.isDefined).map(t => s"; trial ${t.id}: ${t.error.get}").getOrElse("")
+        throw new IllegalStateException(s"$name: no trial succeeded (${trials.size} trials)$why")
+      }
+      // The first best, as Spark's maxBy/minBy pick it.
+      val (best, bestIndex) = if (eval.isLargerBetter) scored.maxBy(_._1.value) else scored.minBy(_._1.value)
+      val bestTrial = best.trial.get // a finite average comes from an ok trial
+      val bestParams = search.paramMapOf(bestTrial).fold(r => throw new IllegalStateException(r), identity)
+      log.info(s"best trial ${bestTrial.id}: $metric ${best.value} with ${bestTrial.values}; refitting")
+      val bestModel = est.fit(dataset, bestParams).asInstanceOf[Model[_]]
+      val subModels = if (!collect) None else Some(Array.tabulate(numFolds) { k =>
+        entries.map(e => e.trial.flatMap(t => models.get(t.id)).filter(_.length > k).map(_(k)).orNull).toArray
+      })
+      TuningResult(bestModel, entries, bestIndex, bestParams, subModels, study.publicTrials, study.trialsJson)
+    } finally study.close()
+  }
+
+  /** The folds, drawn and persisted on first use (a resumed search with nothing left draws none). */
+  private final class FoldCache {
+    private var folds: Option[IndexedSeq[Fold]] = None
+
+    def get: IndexedSeq[Fold] = synchronized {
+      folds.getOrElse {
+        val level = StorageLevel.MEMORY_AND_DISK
+        val persisted = drawFolds().map(f => Fold(f.training.persist(level), f.validation.persist(level))).toIndexedSeq
+        folds = Some(persisted)
+        // Materialised now, before the tasks share them, and checked as PySpark checks its folds.
+        persisted.zipWithIndex.foreach { case (fold, i) =>
+          val (nTrain, nValid) = (fold.training.count(), fold.validation.count())
+          if (nTrain == 0) throw new IllegalArgumentException(s"The training data at fold $i is empty.")
+          if (nValid == 0) throw new IllegalArgumentException(s"The validation data at fold $i is empty.")
+          log.info(s"fold $i: $nTrain training rows, $nValid validation rows")
+        }
+        persisted
+      }
+    }
+
+    def release(): Unit = synchronized {
+      folds.foreach(_.foreach { f => f.training.unpersist(); f.validation.unpersist() })
+    }
+  }
+
+  /** Logs each finished trial with the best so far. */
+  private final class Progress(total: Int, previous: Int, metric: String, larger: Boolean, earlier: Seq[Double]) {
+    private var done = previous
+    private var best: Option[Double] = earlier.reduceOption((a, b) => if (larger) math.max(a, b) else math.min(a, b))
+
+    def finished(r: TrialResult): Unit = {
+      if (Search.Counted(r.state)) done += 1
+      r.value.foreach(v => best = Some(best.fold(v)(b => if (larger) math.max(b, v) else math.min(b, v))))
+      val bestText = best.map(b => s" (best ${Tuner.fmt(b)})").getOrElse("")
+      r.value match {
+        case Some(v) => log.info(s"trial $done/$total done: $metric ${Tuner.fmt(v)}$bestText")
+        case None if r.state == "cancelled" => log.warn(s"trial ${r.id} cancelled: ${r.error.getOrElse("")}")
+        case None if r.state == "pruned" => log.info(s"trial $done/$total (trial ${r.id}) ${r.error.getOrElse("")}")
+        case None => log.warn(s"trial $done/$total failed (trial ${r.id}): ${r.error.getOrElse("")}$bestText")
+      }
+    }
+  }
+}
+
+private[tuning] object Tuner {
+
+  /** Which search the params ask for; the errors name what is wrong, before any Spark job runs. */
+  def plan(params: ValidatorParams, name: String): Search = {
+    import params._
+    (isDefined(estimatorParamMaps), isDefined(searchSpace)) match {
+      case (true, true) => throw new IllegalArgumentException(s"$name: set either " +
+        "estimatorParamMaps (a grid search) or searchSpace (a search the core samples), not both")
+      case (false, false) => throw new IllegalArgumentException(s"$name: set estimatorParamMaps " +
+        "(a grid search) or searchSpace (a search the core samples)")
+      case (true, false) =>
+        if (isSet(sampler) && getSampler != "grid") {
+          throw new IllegalArgumentException(s"$name: sampler '$getSampler' samples a searchSpace; " +
+            "estimatorParamMaps are a grid, run in their order")
+        }
+        new GridSearch(GridSpace(getEstimatorParamMaps), getEstimator)
+      case (false, true) =>
+        new SpaceSearch(getSearchSpace, getEstimator, getMaxTrials, ValidatorParams.samplerConfig(getSampler))
+    }
+  }
+
+  /** As Spark's ValidatorParams.transformSchemaImpl: every grid map must fit the schema. */
+  def transformSchema(params: ValidatorParams, schema: StructType, search: Search): StructType = {
+    val est = params.getEstimator
+    search match {
+      case grid: GridSearch =>
+        grid.space.maps.tail.foreach(map => est.copy(map).transformSchema(schema))
+        est.copy(grid.space.maps.head).transformSchema(schema)
+      case _ => est.transformSchema(schema)
+    }
+  }
+
+  def metricName(eval: Evaluator): String =
+    if (eval.hasParam("metricName")) String.valueOf(eval.getOrDefault(eval.getParam("metricName")))
+    else eval.getClass.getSimpleName
+
+  /**
+   * The evaluator's metric must be one it computes and its label column must be in the data: else
+   * every fit of the search would be wasted before the first evaluation fails.
+   */
+  def checkEvaluator(eval: Evaluator, dataset: Dataset[_], name: String): Unit = {
+    if (eval.hasParam("metricName")) {
+      val p = eval.getParam("metricName").asInstanceOf[Param[Any]]
+      val value = eval.getOrDefault(p)
+      if (!p.isValid(value)) {
+        throw new IllegalArgumentException(s"$name: evaluator ${eval.uid} has no metric '$value' (${p.doc})")
+      }
+    }
+    if (eval.hasParam("labelCol")) {
+      val label = String.valueOf(eval.getOrDefault(eval.getParam("labelCol")))
+      if (!dataset.columns.contains(label)) {
+        throw new IllegalArgumentException(s"$name: evaluator ${eval.uid} reads labelCol '$label', which is not " +
+          s"a column of the data set (its columns: ${dataset.columns.mkString(", ")})")
+      }
+    }
+  }
+
+  def fmt(v: Double): String =
+    if (v.isNaN || v.isInfinite) v.toString
+    else BigDecimal(v).round(new java.math.MathContext(6)).bigDecimal.stripTrailingZeros.toPlainString
+}
