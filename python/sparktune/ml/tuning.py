@@ -38,6 +38,7 @@ from pyspark.ml.wrapper import JavaEstimator, JavaParams
 from pyspark.sql import DataFrame
 
 from sparktune._jvm import java_class
+from sparktune.ml._mlflow import _MlflowParams
 from sparktune.errors import translated
 from sparktune.space import Expr, _node
 
@@ -47,9 +48,10 @@ _SCALA_CROSS_VALIDATOR = "io.sparktune.ml.tuning.CrossValidator"
 _SCALA_PARAM_SPACE = "io.sparktune.ml.tuning.ParamSpace"
 
 
-class _SparktuneCrossValidatorParams(_CrossValidatorParams, HasParallelism):
+class _SparktuneCrossValidatorParams(_CrossValidatorParams, HasParallelism, _MlflowParams):
     """pyspark's CrossValidator params (estimator, estimatorParamMaps, evaluator, numFolds, foldCol,
-    seed, parallelism; same names, docs and defaults) and sparktune's random-search params."""
+    seed, parallelism; same names, docs and defaults), sparktune's random-search params and its
+    MLflow params."""
 
     searchSpace: "Param[Dict[Param, Any]]" = Param(
         Params._dummy(),
@@ -243,6 +245,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         if store:
             # Absolute: the JVM's working directory is the one Python had when it started it.
             java_cv.setTrialStore(os.path.abspath(store))
+        self._set_java_mlflow_params(java_cv)
         return java_cv
 
     def _fit(self, dataset: DataFrame) -> "CrossValidatorModel":

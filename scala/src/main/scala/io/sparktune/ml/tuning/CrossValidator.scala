@@ -12,6 +12,8 @@ import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.{IntegerType, StructType}
 import org.apache.spark.storage.StorageLevel
 
+import io.sparktune.ml.tracking.{SparkTunerTracking, TrialMetrics}
+
 /**
  * K-fold cross validation as Spark's `org.apache.spark.ml.tuning.CrossValidator` (same params, same
  * folds, same averages), with the search driven by sparktune's core:
@@ -71,6 +73,9 @@ class CrossValidator(override val uid: String) extends Estimator[CrossValidatorM
     val direction = if (eval.isLargerBetter) "maximize" else "minimize"
     val store = Option($(trialStore)).filter(_.nonEmpty)
     val study = CoreStudy.open(search.spaceJson, search.sampler, $(seed), direction, store)
+    // Trials as MLflow child runs, logged in the background (io.sparktune.ml.tracking).
+    val tracking = new TrialTracking(SparkTunerTracking.start(this, est, TrialMetrics.crossValidation(metric),
+      mlflowSettings, log.warn(_: String)), search.paramMapOf, $(numFolds))
     try {
       study.warnings.foreach(w => log.warn(w))
       val earlier = study.trials // those of a resumed store
@@ -90,11 +95,12 @@ class CrossValidator(override val uid: String) extends Estimator[CrossValidatorM
           parallelism = $(parallelism),
           maxNewTrials = search.maxNewTrials(previous),
           jobGroup = jobGroup,
-          ask = search.asker(study, earlier),
+          ask = tracking.asking(search.asker(study, earlier)),
           paramMapOf = search.paramMapOf,
           onFinish = { result =>
             study.tell(result)
             progress.finished(result)
+            tracking.finished(result)
           },
           tellCancelled = study.tellCancelled,
           log = log).run()
@@ -122,7 +128,15 @@ class CrossValidator(override val uid: String) extends Estimator[CrossValidatorM
         trialIds = entries.map(_.trial.fold(-1L)(_.id)).toArray,
         trials = study.publicTrials,
         trialsJson = study.trialsJson)
+      tracking.succeeded(trials, bestTrial, search match {
+        case grid: GridSearch => tracking.gridJson(grid.space.maps)
+        case _ => $(searchSpace).bindingsJson
+      })
       copyValues(model).setParent(this)
+    } catch {
+      case e: Throwable =>
+        tracking.failed(e)
+        throw e
     } finally study.close()
   }
 

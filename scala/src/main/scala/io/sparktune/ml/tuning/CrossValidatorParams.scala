@@ -4,11 +4,13 @@ import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.{IntParam, LongParam, Param, ParamMap, ParamValidators, Params}
 
+import io.sparktune.ml.tracking.MlflowParams
+
 /**
  * Params of [[CrossValidator]] and [[CrossValidatorModel]]: Spark's own (names, docs, defaults and
  * validators as in `org.apache.spark.ml.tuning`, whose traits are private to Spark) and sparktune's.
  */
-trait CrossValidatorParams extends Params {
+trait CrossValidatorParams extends Params with MlflowParams {
 
   /** @group param */
   final val estimator: Param[Estimator[_]] = new Param(this, "estimator", "estimator for selection")
