@@ -41,11 +41,9 @@ object MlflowEndpoint {
     }
   }
 
+  /** `databricks://prod` -> prod; `databricks` -> DEFAULT. */
   private def profileOf(uri: String): String =
-    uri.stripPrefix("databricks:").stripPrefix("//").takeWhile(_ != '/') match {
-      case "" => "DEFAULT"
-      case p => p
-    }
+    uri.split("://", 2).lift(1).map(_.takeWhile(_ != '/')).filter(_.nonEmpty).getOrElse("DEFAULT")
 
   private def basic(user: String, password: String): String =
     "Basic " + Base64.getEncoder.encodeToString(s"$user:$password".getBytes(StandardCharsets.UTF_8))

@@ -83,7 +83,7 @@ final class MlflowTracker private[tracking] (
     this
   }
 
-  def trialFinished(trial: TrialRecord): Unit = enqueue(s"trial ${trial.id}") { () =>
+  def trialFinished(trial: TrialRecord): Unit = if (!ended) enqueue(s"trial ${trial.id}") { () =>
     val tags = Seq(
       "mlflow.parentRunId" -> parentId,
       "sparktune.trial_id" -> trial.id.toString,
@@ -163,7 +163,7 @@ final class MlflowTracker private[tracking] (
     } catch {
       case e: Throwable =>
         notLogged.synchronized(notLogged += what)
-        noteFailure(s"$what: ${e.getMessage}")
+        noteFailure(s"$what: ${Option(e.getMessage).getOrElse(e.getClass.getName)}")
         e match {
           case _: InterruptedException => down = true
           // The server answered: this item is refused (e.g. a param logged before with another value).
@@ -217,12 +217,12 @@ object MlflowTracker {
     case _ => "FAILED"
   }
 
-  /** "trials 0, 1, 2 (3 runs), the best params and metrics": the trials grouped, the rest as named. */
+  /** "the parent run, the runs of 3 trials (0, 1, 2), ...": the trials grouped, the rest as named. */
   private def describe(missed: Seq[String]): String = {
     val (trials, others) = missed.partition(_.startsWith("trial "))
     val ids = trials.map(_.stripPrefix("trial "))
     val shown = if (ids.size > 20) ids.take(20).mkString(", ") + ", ..." else ids.mkString(", ")
     val trialText = if (ids.isEmpty) Nil else Seq(s"the runs of ${ids.size} trials ($shown)")
-    (trialText ++ others).mkString(", ")
+    (others.take(1) ++ trialText ++ others.drop(1)).mkString(", ")
   }
 }

@@ -135,7 +135,8 @@ class MlflowTrackingSuite extends SparkSuiteBase with BeforeAndAfterAll {
   }
 
   test("logging off, or no tracking URI: nothing is logged and nothing fails") {
-    cv(lr).setSearchSpace(ParamSpace().add(lr.regParam, Hp.uniform("regParam", 0.0, 0.1))).setMaxTrials(1)
+    val est = lr
+    cv(est).setSearchSpace(ParamSpace().add(est.regParam, Hp.uniform("regParam", 0.0, 0.1))).setMaxTrials(1)
       .setMlflowLogging(false).setMlflowTrackingUri(server.uri).setMlflowExperimentName("off").fit(cancer)
     assert(!server.experimentExists("off"))
     val info = TunerInfo(classOf[CrossValidator], "cv", Nil)
@@ -149,8 +150,9 @@ class MlflowTrackingSuite extends SparkSuiteBase with BeforeAndAfterAll {
   test("a server that is down: the fit finishes, every trial is in the store, one warning names what was not logged") {
     val store = tempDir("sparktune-mlflow-down").resolve("study.journal")
     val down = s"http://127.0.0.1:${MlflowServer.freePort()}"
+    val est = lr
     val (model, warned) = warnings {
-      cv(lr).setSearchSpace(ParamSpace().add(lr.regParam, Hp.uniform("regParam", 0.0, 0.1))).setMaxTrials(3)
+      cv(est).setSearchSpace(ParamSpace().add(est.regParam, Hp.uniform("regParam", 0.0, 0.1))).setMaxTrials(3)
         .setTrialStore(store.toString).setMlflowTrackingUri(down).fit(cancer)
     }
     assert(model.trials.map(_.state) == Seq("ok", "ok", "ok"))
