@@ -38,8 +38,8 @@ from pyspark.ml.wrapper import JavaEstimator, JavaParams
 from pyspark.sql import DataFrame
 
 from sparktune._jvm import java_class
-from sparktune.ml._mlflow import _MlflowParams
 from sparktune.errors import translated
+from sparktune.ml._mlflow import _MlflowParams
 from sparktune.space import Expr, _node
 
 __all__ = ["CrossValidator", "CrossValidatorModel", "ParamGridBuilder"]

@@ -28,7 +28,9 @@ object MlflowOverheadBench {
       .config("spark.ui.enabled", "false").getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     try {
-      val data = new java.io.File("examples/data/breast_cancer.csv")
+      val data = Iterator.iterate(new java.io.File(".").getAbsoluteFile)(_.getParentFile).takeWhile(_ != null)
+        .map(new java.io.File(_, "examples/data/breast_cancer.csv")).find(_.isFile)
+        .getOrElse(sys.error("examples/data/breast_cancer.csv not found above the working directory"))
       val df = spark.read.option("header", "true").option("inferSchema", "true").csv(data.getPath).cache()
       df.count()
       val lr = new LogisticRegression().setMaxIter(10)
