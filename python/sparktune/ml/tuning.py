@@ -57,6 +57,7 @@ from pyspark.sql import DataFrame
 
 from sparktune._jvm import java_class
 from sparktune.errors import translated
+from sparktune.ml._mlflow import _MlflowParams
 from sparktune.space import Expr, _node
 
 __all__ = [
@@ -74,9 +75,10 @@ _SCALA_PARAM_SPACE = "io.sparktune.ml.tuning.ParamSpace"
 _STAGE = (Estimator, Transformer)
 
 
-class _SparktuneParams(HasParallelism, HasCollectSubModels):
+class _SparktuneParams(HasParallelism, HasCollectSubModels, _MlflowParams):
     """sparktune's search params, shared by CrossValidator and TrainValidationSplit (the Scala
-    ValidatorParams): searchSpace, sampler, maxTrials, timeout, pruning, trialStore."""
+    ValidatorParams): searchSpace, sampler, maxTrials, timeout, pruning, trialStore, and the MLflow
+    params (mlflowLogging, mlflowTrackingUri, mlflowExperimentName)."""
 
     searchSpace: "Param[Dict[Param, Any]]" = Param(
         Params._dummy(),
@@ -305,6 +307,7 @@ class _Validator:
         if store:
             # Absolute: the JVM's working directory is the one Python had when it started it.
             java_v.setTrialStore(os.path.abspath(store))
+        self._set_java_mlflow_params(java_v)
         return java_v
 
     def _fit_java(self, dataset: DataFrame, configure):

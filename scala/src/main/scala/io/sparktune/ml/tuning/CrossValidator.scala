@@ -8,6 +8,8 @@ import org.apache.spark.ml.util.Identifiable
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.{IntegerType, StructType}
 
+import io.sparktune.ml.tracking.TrialMetrics
+
 /**
  * K-fold cross validation as Spark's `org.apache.spark.ml.tuning.CrossValidator` (same params, same
  * folds, same averages), with the search driven by sparktune's core:
@@ -38,7 +40,7 @@ class CrossValidator(override val uid: String)
     new Tuner(this, s"CrossValidator $uid", $(numFolds), () => $(foldSplit) match {
       case CrossValidatorParams.ScalaSplit => Folds.scala(dataset, $(numFolds), $(seed), $(foldCol))
       case _ => Folds.pyspark(dataset, $(numFolds), $(seed), $(foldCol), uid)
-    }, jobGroup, log)
+    }, TrialMetrics.crossValidation, jobGroup, log)
 
   override def fit(dataset: Dataset[_]): CrossValidatorModel = {
     transformSchema(dataset.schema, logging = true)

@@ -8,6 +8,8 @@ import org.apache.spark.ml.util.Identifiable
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
 
+import io.sparktune.ml.tracking.TrialMetrics
+
 /**
  * Validation on one train-validation split, as Spark's `org.apache.spark.ml.tuning.TrainValidationSplit`
  * (same params, same split for the same seed, so the same validationMetrics), run by the same search
@@ -30,7 +32,7 @@ class TrainValidationSplit(override val uid: String)
     new Tuner(this, s"TrainValidationSplit $uid", 1, () => Seq($(split) match {
       case CrossValidatorParams.ScalaSplit => Folds.scalaTrainValidation(dataset, $(trainRatio), $(seed))
       case _ => Folds.pysparkTrainValidation(dataset, $(trainRatio), $(seed), uid)
-    }), jobGroup, log)
+    }), TrialMetrics.trainValidation, jobGroup, log)
 
   override def fit(dataset: Dataset[_]): TrainValidationSplitModel = {
     transformSchema(dataset.schema, logging = true)

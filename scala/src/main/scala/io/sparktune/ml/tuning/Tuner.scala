@@ -11,6 +11,7 @@ import org.apache.spark.storage.StorageLevel
 import org.slf4j.Logger
 
 import io.sparktune.Trial
+import io.sparktune.ml.tracking.{MetricPoint, SparkTunerTracking}
 
 /** What a search gives a validator's model. */
 private[tuning] final case class TuningResult(
@@ -26,17 +27,21 @@ private[tuning] final case class TuningResult(
 /**
  * The search shared by [[CrossValidator]] (k folds) and [[TrainValidationSplit]] (one split): the
  * plan from the params, the study in the core, the folds drawn and persisted once, the trials run by
- * [[TrialRunner]], then the best entry refitted on the whole data set.
+ * [[TrialRunner]], then the best entry refitted on the whole data set. With MLflow tracking on
+ * ([[io.sparktune.ml.tracking]]), every finished trial becomes a child run of the fit's run.
  *
- * @param name      the validator's name for messages ("CrossValidator 'cv_…'")
- * @param numFolds  how many folds `drawFolds` gives
- * @param drawFolds the folds, lazily defined (persisted here)
+ * @param name         the validator's name for messages ("CrossValidator 'cv_…'")
+ * @param numFolds     how many folds `drawFolds` gives
+ * @param drawFolds    the folds, lazily defined (persisted here)
+ * @param trialMetrics a trial's MLflow metrics, given the evaluator's metric name
+ *                     ([[io.sparktune.ml.tracking.TrialMetrics]])
  */
 private[tuning] final class Tuner(
     params: ValidatorParams,
     name: String,
     numFolds: Int,
     drawFolds: () => Seq[Fold],
+    trialMetrics: String => (Array[Double], Option[Double]) => Seq[MetricPoint],
     jobGroup: Long => String,
     log: Logger) {
 
@@ -53,6 +58,9 @@ private[tuning] final class Tuner(
     val pruning = Pruning($(params.pruning), eval.isLargerBetter)
     val store = Option($(params.trialStore)).filter(_.nonEmpty)
     val study = CoreStudy.open(search.spaceJson, search.sampler, $(params.seed), direction, store)
+    // Trials as MLflow child runs, logged in the background.
+    val tracking = new TrialTracking(SparkTunerTracking.start(params, est, trialMetrics(metric),
+      params.mlflowSettings, log.warn(_: String)), search.paramMapOf, numFolds)
     try {
       study.warnings.foreach(w => log.warn(w))
       val earlier = study.trials // those of a resumed store
@@ -75,12 +83,13 @@ private[tuning] final class Tuner(
           parallelism = $(params.parallelism),
           maxNewTrials = search.maxNewTrials(previous),
           jobGroup = jobGroup,
-          ask = search.asker(study, earlier),
+          ask = tracking.asking(search.asker(study, earlier)),
           paramMapOf = search.paramMapOf,
           onFinish = { result =>
             study.tell(result)
             if (collect) models(result.id) = result.models
             progress.finished(result)
+            tracking.finished(result)
           },
           tellCancelled = study.tellCancelled,
           log = log,
@@ -106,7 +115,15 @@ private[tuning] final class Tuner(
       val subModels = if (!collect) None else Some(Array.tabulate(numFolds) { k =>
         entries.map(e => e.trial.flatMap(t => models.get(t.id)).filter(_.length > k).map(_(k)).orNull).toArray
       })
+      tracking.succeeded(trials, bestTrial, search match {
+        case grid: GridSearch => tracking.gridJson(grid.space.maps)
+        case _ => tracking.spaceJson($(params.searchSpace))
+      })
       TuningResult(bestModel, entries, bestIndex, bestParams, subModels, study.publicTrials, study.trialsJson)
+    } catch {
+      case e: Throwable =>
+        tracking.failed(e)
+        throw e
     } finally study.close()
   }
 

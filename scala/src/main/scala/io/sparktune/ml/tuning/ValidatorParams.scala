@@ -5,13 +5,16 @@ import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.{BooleanParam, DoubleParam, IntParam, LongParam, Param, ParamMap, ParamValidators,
   Params}
 
+import io.sparktune.ml.tracking.MlflowParams
+
 /**
  * Params shared by [[CrossValidator]] and [[TrainValidationSplit]] (and their models): Spark's own
  * (names, docs, defaults and validators as in `org.apache.spark.ml.tuning.ValidatorParams`,
  * HasSeed, HasParallelism and HasCollectSubModels, which are private to Spark) and sparktune's
- * search params (searchSpace, sampler, maxTrials, timeout, pruning, trialStore).
+ * search params (searchSpace, sampler, maxTrials, timeout, pruning, trialStore) and MLflow params
+ * (mlflowLogging, mlflowTrackingUri, mlflowRunId, mlflowExperimentName: where the trials are logged).
  */
-trait ValidatorParams extends Params {
+trait ValidatorParams extends Params with MlflowParams {
 
   /** @group param */
   final val estimator: Param[Estimator[_]] = new Param(this, "estimator", "estimator for selection")

@@ -26,10 +26,7 @@ class SearchControlSuite extends SparkSuiteBase {
 
   test("median pruning stops a configuration that cannot win after its first fold, recorded as pruned") {
     val lr = new LogisticRegression().setMaxIter(10)
-    // Three sound configurations, then one that learns nothing (no iteration: AUC 0.5 on every fold).
-    val maps = Array(0.001, 0.01, 0.1).map(r => ParamMap(lr.regParam -> r, lr.maxIter -> 10)) :+
-      ParamMap(lr.regParam -> 0.01, lr.maxIter -> 0)
-    val cv = new CrossValidator().setEstimator(pipeline(lr)).setEstimatorParamMaps(maps)
+    val cv = new CrossValidator().setEstimator(pipeline(lr)).setEstimatorParamMaps(prunableMaps(lr))
       .setEvaluator(new BinaryClassificationEvaluator()).setNumFolds(3).setSeed(2L).setPruning("median")
     val recorder = new JobRecorder(spark.sparkContext)
     val model = cv.fit(cancer)

@@ -6,6 +6,7 @@ import java.nio.file.{Files, Path}
 import org.apache.spark.ml.{Pipeline, PipelineStage}
 import org.apache.spark.ml.classification.LogisticRegression
 import org.apache.spark.ml.feature.{StandardScaler, VectorAssembler}
+import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.sql.{DataFrame, SparkSession}
 import org.scalatest.funsuite.AnyFunSuite
 
@@ -41,6 +42,14 @@ trait SparkSuiteBase extends AnyFunSuite {
     new VectorAssembler().setInputCols(featureCols).setOutputCol("raw"),
     new StandardScaler().setInputCol("raw").setOutputCol("features"),
     lr))
+
+  /**
+   * Three sound configurations of `lr` in [[pipeline]], then one that learns nothing (no iteration:
+   * AUC 0.5 on every fold), which median pruning stops after its first fold.
+   */
+  def prunableMaps(lr: LogisticRegression): Array[ParamMap] =
+    Array(0.001, 0.01, 0.1).map(r => ParamMap(lr.regParam -> r, lr.maxIter -> 10)) :+
+      ParamMap(lr.regParam -> 0.01, lr.maxIter -> 0)
 
   def tempDir(prefix: String): Path = {
     val dir = Files.createTempDirectory(prefix)
