@@ -39,6 +39,7 @@ from pyspark.sql import DataFrame
 
 from sparktune._jvm import java_class
 from sparktune.errors import translated
+from sparktune.ml._persistence import JavaTunedModelReadWrite, JavaTunerReadWrite
 from sparktune.space import Expr, _node
 
 __all__ = ["CrossValidator", "CrossValidatorModel", "ParamGridBuilder"]
@@ -91,7 +92,7 @@ class _SparktuneCrossValidatorParams(_CrossValidatorParams, HasParallelism):
         return self.getOrDefault(self.trialStore)
 
 
-class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorParams):
+class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorParams, JavaTunerReadWrite):
     """K-fold cross validation with pyspark.ml.tuning.CrossValidator's params and results, run by
     sparktune: a grid search over `estimatorParamMaps`, or a random search of `maxTrials` trials
     over `searchSpace`, optionally journaled to (and resumed from) `trialStore`.
@@ -99,6 +100,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
     Needs a SparkSession built with `sparktune.configure(builder)` (the jar on the JVM)."""
 
     _input_kwargs: Dict[str, Any]
+    _java_class = _SCALA_CROSS_VALIDATOR  # save / load (ml/_persistence.py)
 
     @keyword_only
     def __init__(
@@ -209,7 +211,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
             })
         return json.dumps(bindings, allow_nan=False)
 
-    def _to_java_cross_validator(self, dataset: DataFrame):
+    def _to_java_tuner(self, spark):
         """The Scala CrossValidator with this one's params; the estimator, evaluator and param maps
         converted to Java by PySpark's own code."""
         estimator, evaluator, grid = self.getEstimator(), self.getEvaluator(), self._grid()
@@ -223,7 +225,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         )
         java_estimator, java_grid, java_evaluator = converter._to_java_impl()
 
-        java_cv = java_class(_SCALA_CROSS_VALIDATOR, dataset.sparkSession)(self.uid)
+        java_cv = java_class(_SCALA_CROSS_VALIDATOR, spark)(self.uid)
         java_cv.setEstimator(java_estimator)
         java_cv.setEvaluator(java_evaluator)
         java_cv.setNumFolds(self.getNumFolds())
@@ -236,7 +238,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         if grid is not None:
             java_cv.setEstimatorParamMaps(java_grid)
         if self.isSet(self.searchSpace) and self.getSearchSpace() is not None:
-            param_space = java_class(_SCALA_PARAM_SPACE, dataset.sparkSession)
+            param_space = java_class(_SCALA_PARAM_SPACE, spark)
             java_cv.setSearchSpace(param_space.fromJson(self._bindings_json()))
         java_cv.setMaxTrials(self.getMaxTrials())
         store = self.getTrialStore()
@@ -252,7 +254,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
                 "DataFrames are not supported yet"
             )
         with translated():
-            java_cv = self._to_java_cross_validator(dataset)
+            java_cv = self._to_java_tuner(dataset.sparkSession)
             java_model = java_cv.fit(dataset._jdf)
         return self._copyValues(CrossValidatorModel._from_scala(java_model, self))
 
@@ -261,7 +263,7 @@ def _floats(java_array) -> List[float]:
     return [float(x) for x in java_array]
 
 
-class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
+class CrossValidatorModel(Model, _SparktuneCrossValidatorParams, JavaTunedModelReadWrite):
     """The result of :py:meth:`CrossValidator.fit`: the best configuration refitted on the whole
     data set, transforming with it, and every trial's metrics.
 
@@ -280,6 +282,12 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
     trials : every trial of the study as a dict (id, state, point, values, value, metrics, error,
         started_ms, finished_ms), those of a resumed store included
     """
+
+    # save / load (ml/_persistence.py)
+    _java_class = "io.sparktune.ml.tuning.CrossValidatorModel"
+    _java_read_write = "io.sparktune.ml.tuning.persistence.CrossValidatorReadWrite"
+    _result_fields = ("avgMetrics", "stdMetrics", "foldMetrics", "bestIndex", "trialIds", "trials")
+    _tuner = CrossValidator
 
     def __init__(
         self,

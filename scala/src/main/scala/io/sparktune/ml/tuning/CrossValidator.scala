@@ -11,6 +11,9 @@ import org.apache.spark.ml.util.Identifiable
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.{IntegerType, StructType}
 import org.apache.spark.storage.StorageLevel
+import org.apache.spark.ml.util.{MLReadable, MLReader, MLWritable, MLWriter}
+
+import io.sparktune.ml.tuning.persistence.{CrossValidatorReadWrite, TunerWriter}
 
 /**
  * K-fold cross validation as Spark's `org.apache.spark.ml.tuning.CrossValidator` (same params, same
@@ -22,7 +25,8 @@ import org.apache.spark.storage.StorageLevel
  * a fold; each trial's jobs run in the job group `sparktune-<uid>-trial-<id>`. With `trialStore`,
  * trials are journaled and a later fit resumes from the journal.
  */
-class CrossValidator(override val uid: String) extends Estimator[CrossValidatorModel] with CrossValidatorParams {
+class CrossValidator(override val uid: String) extends Estimator[CrossValidatorModel] with CrossValidatorParams
+  with MLWritable {
 
   def this() = this(Identifiable.randomUID("cv"))
 
@@ -149,6 +153,9 @@ class CrossValidator(override val uid: String) extends Estimator[CrossValidatorM
     copied
   }
 
+  /** Saves as Spark saves its CrossValidator (persistence/TunerReadWrite.scala). */
+  override def write: MLWriter = new TunerWriter(this)
+
   /** Which search the params ask for; the errors name what is wrong, before any Spark job runs. */
   private def plan(): Search = (isDefined(estimatorParamMaps), isDefined(searchSpace)) match {
     case (true, true) => throw new IllegalArgumentException(s"CrossValidator $uid: set either " +
@@ -206,7 +213,11 @@ class CrossValidator(override val uid: String) extends Estimator[CrossValidatorM
   }
 }
 
-object CrossValidator {
+object CrossValidator extends MLReadable[CrossValidator] {
+  override def read: MLReader[CrossValidator] = CrossValidatorReadWrite.reader
+
+  override def load(path: String): CrossValidator = super.load(path)
+
   /** Trial states that count as run: a resumed random search runs maxTrials minus these. */
   private[tuning] val Counted = Set("ok", "fail")
 
