@@ -37,30 +37,11 @@ class CrossValidatorModel private[tuning] (
     val trialIds: Array[Long],
     val trials: Seq[Trial],
     val trialsJson: String)
-  extends Model[CrossValidatorModel] with CrossValidatorParams with MLWritable {
+  extends Model[CrossValidatorModel] with CrossValidatorParams with HasSubModels[Array[Array[Model[_]]]]
+  with MLWritable {
 
   /** The best average metric. */
   def bestMetric: Double = avgMetrics(bestIndex)
-
-  private var _subModels: Option[Array[Array[Model[_]]]] = None
-
-  private[tuning] def setSubModels(subModels: Array[Array[Model[_]]]): this.type = {
-    _subModels = Option(subModels)
-    this
-  }
-
-  /**
-   * As Spark's: `subModels(k)(i)` is entry i's model fitted on fold k's training data, when the
-   * validator had collectSubModels (null for a trial this fit did not train: failed, pruned, or resumed).
-   */
-  def subModels: Array[Array[Model[_]]] = {
-    require(_subModels.isDefined, "subModels not available, To retrieve subModels, make sure to set " +
-      "collectSubModels to true before fitting.")
-    _subModels.get
-  }
-
-  /** Whether `subModels` is available. */
-  def hasSubModels: Boolean = _subModels.isDefined
 
   override def transform(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema, logging = true)
@@ -73,7 +54,7 @@ class CrossValidatorModel private[tuning] (
     val copied = new CrossValidatorModel(uid, bestModel.copy(extra).asInstanceOf[Model[_]], avgMetrics.clone(),
       stdMetrics.clone(), foldMetrics.map(_.clone()), bestIndex, bestParams.copy, trialIds.clone(), trials,
       trialsJson)
-    _subModels.foreach(m => copied.setSubModels(m.map(_.clone())))
+    if (hasSubModels) copied.setSubModels(subModels.map(_.clone()))
     copyValues(copied, extra).setParent(parent)
   }
 

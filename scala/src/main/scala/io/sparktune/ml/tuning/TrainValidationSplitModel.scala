@@ -33,30 +33,11 @@ class TrainValidationSplitModel private[tuning] (
     val trialIds: Array[Long],
     val trials: Seq[Trial],
     val trialsJson: String)
-  extends Model[TrainValidationSplitModel] with TrainValidationSplitParams with MLWritable {
+  extends Model[TrainValidationSplitModel] with TrainValidationSplitParams
+  with HasSubModels[Array[Model[_]]] with MLWritable {
 
   /** The best validation metric. */
   def bestMetric: Double = validationMetrics(bestIndex)
-
-  private var _subModels: Option[Array[Model[_]]] = None
-
-  private[tuning] def setSubModels(subModels: Array[Model[_]]): this.type = {
-    _subModels = Option(subModels)
-    this
-  }
-
-  /**
-   * As Spark's: `subModels(i)` is entry i's model fitted on the training split, when the validator had
-   * collectSubModels (null for a trial this fit did not train).
-   */
-  def subModels: Array[Model[_]] = {
-    require(_subModels.isDefined, "subModels not available, To retrieve subModels, make sure to set " +
-      "collectSubModels to true before fitting.")
-    _subModels.get
-  }
-
-  /** Whether `subModels` is available. */
-  def hasSubModels: Boolean = _subModels.isDefined
 
   override def transform(dataset: Dataset[_]): DataFrame = {
     transformSchema(dataset.schema, logging = true)
@@ -68,7 +49,7 @@ class TrainValidationSplitModel private[tuning] (
   override def copy(extra: ParamMap): TrainValidationSplitModel = {
     val copied = new TrainValidationSplitModel(uid, bestModel.copy(extra).asInstanceOf[Model[_]],
       validationMetrics.clone(), bestIndex, bestParams.copy, trialIds.clone(), trials, trialsJson)
-    _subModels.foreach(m => copied.setSubModels(m.clone()))
+    if (hasSubModels) copied.setSubModels(subModels.clone())
     copyValues(copied, extra).setParent(parent)
   }
 
