@@ -181,7 +181,7 @@ private[tuning] object TunerReadWrite {
   /** The metadata at `path`, which must be of class `expected`: otherwise an error naming the path. */
   def loadMetadata(path: String, spark: SparkSession, expected: String): SavedMetadata = {
     val md = try PersistenceBridge.loadMetadata(path, spark) catch {
-      case NonFatal(e) => throw new IllegalArgumentException(s"cannot load a $expected from $path: " +
+      case NonFatal(e) => throw new IllegalArgumentException(s"cannot load $expected from $path: " +
         s"no Spark ML metadata could be read there ($e)", e)
     }
     if (md.className != expected) throw new IllegalArgumentException(s"$path holds a ${md.className} " +
