@@ -271,12 +271,11 @@ final class TunedModelWriter(instance: Params, bestModel: Model[_], bestParams: 
 
   override def save(path: String): Unit = {
     TunerReadWrite.validate(instance, path)
-    val models: Seq[(Model[_], String)] = (bestModel -> "bestModel") +:
-      (if (persistSubModels) toSave(path).map { case (dir, m) => m -> s"subModels/$dir" } else Nil)
-    models.foreach { case (m, what) =>
+    def writable(m: Model[_], what: String): Unit =
       if (!m.isInstanceOf[MLWritable]) throw new UnsupportedOperationException(s"cannot save " +
         s"${instance.uid} to $path: its $what ${m.uid} (${m.getClass.getName}) is not MLWritable")
-    }
+    writable(bestModel, "bestModel")
+    if (persistSubModels) toSave(path).foreach { case (dir, m) => writable(m, s"subModels/$dir") }
     super.save(path)
   }
 
