@@ -16,6 +16,7 @@ import glob
 import os
 from typing import List, Tuple
 
+from sparktune import _java_names
 from sparktune.errors import (
     JarNotFoundError,
     NativeError,
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 JAR_ENV = "SPARKTUNE_JAR"
+
+# pyspark finds sparktune's stages of a saved Pipeline by their JVM class names.
+_java_names.register()
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # python/sparktune/ -> the repository root, for a source checkout (pip install -e python).

@@ -244,3 +244,26 @@ def space_eval(space: Any, point: Dict[str, Any], spark=None) -> Any:
     with translated():
         answer = _native(spark).spaceEval(to_json(space), json.dumps(point, allow_nan=False))
     return json.loads(answer)
+
+
+def from_node(node: Dict[str, Any]) -> Any:
+    """The space of a schema-1 NODE, the inverse of :func:`to_node`: hp node -> Expr, dict node ->
+    dict, list node -> list, const node -> its value (e.g. a search space read back from the JVM)."""
+    if not isinstance(node, dict):
+        raise SearchSpaceError(f"a search space node is a JSON object, not {node!r}")
+    if "hp" in node:
+        options = probabilities = None
+        if node["hp"] == "pchoice":
+            options = [from_node(o["value"]) for o in node["options"]]
+            probabilities = [o["p"] for o in node["options"]]
+        elif "options" in node:
+            options = [from_node(o) for o in node["options"]]
+        args = {k: v for k, v in node.items() if k not in ("hp", "label", "options")}
+        return Expr(node["hp"], node.get("label"), args, options, probabilities)
+    if "dict" in node:
+        return {k: from_node(v) for k, v in node["dict"].items()}
+    if "list" in node:
+        return [from_node(v) for v in node["list"]]
+    if "const" in node:
+        return node["const"]
+    raise SearchSpaceError(f"not a schema-1 node (no hp, dict, list or const): {node!r}")

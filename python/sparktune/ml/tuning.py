@@ -58,6 +58,7 @@ from pyspark.sql import DataFrame
 from sparktune._jvm import java_class
 from sparktune.errors import translated
 from sparktune.ml._mlflow import _MlflowParams
+from sparktune.ml._persistence import JavaTunedModelReadWrite, JavaTunerReadWrite
 from sparktune.space import Expr, _node
 
 __all__ = [
@@ -167,7 +168,7 @@ class _Validator:
     """What CrossValidator and TrainValidationSplit share: the setters of the shared params, and the
     hand-over of the whole configuration to the Scala validator."""
 
-    _scala_class: str
+    _java_class: str
 
     def setEstimator(self, value: Estimator):
         """Sets the value of :py:attr:`estimator`."""
@@ -273,9 +274,9 @@ class _Validator:
         return (self.isSet(self.searchSpace) and self.getSearchSpace() is not None
                 and any(isinstance(k, _STAGE) for k, _ in self._space_items()))
 
-    def _to_java_validator(self, dataset: DataFrame):
-        """The Scala validator with this one's params; the estimator, evaluator and param maps
-        converted to Java by PySpark's own code."""
+    def _to_java_validator(self, session):
+        """The Scala validator with this one's shared params; the estimator, evaluator and param
+        maps converted to Java by PySpark's own code."""
         estimator, evaluator, grid = self.getEstimator(), self.getEvaluator(), self._grid()
         if not isinstance(evaluator, JavaEvaluator):
             raise TypeError(
@@ -287,7 +288,7 @@ class _Validator:
         )
         java_estimator, java_grid, java_evaluator = converter._to_java_impl()
 
-        java_v = java_class(self._scala_class, dataset.sparkSession)(self.uid)
+        java_v = java_class(self._java_class, session)(self.uid)
         java_v.setEstimator(java_estimator)
         java_v.setEvaluator(java_evaluator)
         java_v.setSeed(self.getSeed())
@@ -296,7 +297,7 @@ class _Validator:
         if grid is not None:
             java_v.setEstimatorParamMaps(java_grid)
         if self.isSet(self.searchSpace) and self.getSearchSpace() is not None:
-            java_v.setSearchSpace(self._java_param_space(dataset.sparkSession))
+            java_v.setSearchSpace(self._java_param_space(session))
         if self.isSet(self.sampler):
             java_v.setSampler(self.getSampler())
         java_v.setMaxTrials(self.getMaxTrials())
@@ -307,22 +308,30 @@ class _Validator:
         if store:
             # Absolute: the JVM's working directory is the one Python had when it started it.
             java_v.setTrialStore(os.path.abspath(store))
-        self._set_java_mlflow_params(java_v)
         return java_v
 
-    def _fit_java(self, dataset: DataFrame, configure):
+    def _to_java_tuner(self, session):
+        """The Scala validator with all of this one's params (what fit runs, and save writes)."""
+        java_v = self._to_java_validator(session)
+        self._configure_java(java_v)
+        return java_v
+
+    def _fit_java(self, dataset: DataFrame):
         if not hasattr(dataset, "_jdf"):
             raise TypeError(
                 f"sparktune's {type(self).__name__} needs a classic (py4j) SparkSession; Spark "
                 "Connect DataFrames are not supported yet"
             )
         with translated():
-            java_v = self._to_java_validator(dataset)
-            configure(java_v)
+            java_v = self._to_java_tuner(dataset.sparkSession)
+            # At fit, not in _to_java_tuner: a saved tuner must not carry the active run of its save.
+            self._set_java_mlflow_params(java_v)
             return java_v.fit(dataset._jdf)
 
 
-class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorParams, _Validator):
+class CrossValidator(
+    Estimator["CrossValidatorModel"], _SparktuneCrossValidatorParams, _Validator, JavaTunerReadWrite
+):
     """K-fold cross validation with pyspark.ml.tuning.CrossValidator's params and results, run by
     sparktune: a grid search over `estimatorParamMaps`, or a search of `maxTrials` trials over
     `searchSpace` sampled by the core's `sampler` (random, tpe, qmc), with an optional `timeout`,
@@ -331,7 +340,7 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
     Needs a SparkSession built with `sparktune.configure(builder)` (the jar on the JVM)."""
 
     _input_kwargs: Dict[str, Any]
-    _scala_class = _SCALA_CROSS_VALIDATOR
+    _java_class = _SCALA_CROSS_VALIDATOR
 
     @keyword_only
     def __init__(
@@ -385,20 +394,20 @@ class CrossValidator(Estimator["CrossValidatorModel"], _SparktuneCrossValidatorP
         """Sets the value of :py:attr:`foldCol`."""
         return self._set(foldCol=value)
 
-    def _fit(self, dataset: DataFrame) -> "CrossValidatorModel":
-        def configure(java_cv):
-            java_cv.setNumFolds(self.getNumFolds())
-            java_cv.setFoldCol(self.getFoldCol())
-            # Folds drawn as pyspark.ml.tuning draws them (rand(seed) ranges), so that avgMetrics
-            # equal those PySpark users get on the same seed.
-            java_cv.setFoldSplit("pyspark")
+    def _configure_java(self, java_cv) -> None:
+        java_cv.setNumFolds(self.getNumFolds())
+        java_cv.setFoldCol(self.getFoldCol())
+        # Folds drawn as pyspark.ml.tuning draws them (rand(seed) ranges), so that avgMetrics
+        # equal those PySpark users get on the same seed.
+        java_cv.setFoldSplit("pyspark")
 
-        java_model = self._fit_java(dataset, configure)
+    def _fit(self, dataset: DataFrame) -> "CrossValidatorModel":
+        java_model = self._fit_java(dataset)
         return self._copyValues(CrossValidatorModel._from_scala(java_model, self))
 
 
 class TrainValidationSplit(
-    Estimator["TrainValidationSplitModel"], _SparktuneTrainValidationSplitParams, _Validator
+    Estimator["TrainValidationSplitModel"], _SparktuneTrainValidationSplitParams, _Validator, JavaTunerReadWrite
 ):
     """Validation on one train-validation split with pyspark.ml.tuning.TrainValidationSplit's params
     and results (the same split for the same seed, so the same validationMetrics), run by sparktune
@@ -407,7 +416,7 @@ class TrainValidationSplit(
     Needs a SparkSession built with `sparktune.configure(builder)` (the jar on the JVM)."""
 
     _input_kwargs: Dict[str, Any]
-    _scala_class = _SCALA_TRAIN_VALIDATION_SPLIT
+    _java_class = _SCALA_TRAIN_VALIDATION_SPLIT
 
     @keyword_only
     def __init__(
@@ -453,13 +462,13 @@ class TrainValidationSplit(
         """Sets the value of :py:attr:`trainRatio`."""
         return self._set(trainRatio=value)
 
-    def _fit(self, dataset: DataFrame) -> "TrainValidationSplitModel":
-        def configure(java_tvs):
-            java_tvs.setTrainRatio(float(self.getTrainRatio()))
-            # Split as pyspark.ml.tuning.TrainValidationSplit splits (rand(seed) >= trainRatio).
-            java_tvs.setSplit("pyspark")
+    def _configure_java(self, java_tvs) -> None:
+        java_tvs.setTrainRatio(float(self.getTrainRatio()))
+        # Split as pyspark.ml.tuning.TrainValidationSplit splits (rand(seed) >= trainRatio).
+        java_tvs.setSplit("pyspark")
 
-        java_model = self._fit_java(dataset, configure)
+    def _fit(self, dataset: DataFrame) -> "TrainValidationSplitModel":
+        java_model = self._fit_java(dataset)
         return self._copyValues(TrainValidationSplitModel._from_scala(java_model, self))
 
 
@@ -531,7 +540,7 @@ def _best_params(java_model, v: _Validator) -> Dict[Param, Any]:
     return params
 
 
-class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
+class CrossValidatorModel(Model, _SparktuneCrossValidatorParams, JavaTunedModelReadWrite):
     """The result of :py:meth:`CrossValidator.fit`: the best configuration refitted on the whole
     data set, transforming with it, and every trial's metrics.
 
@@ -552,6 +561,12 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
     trials : every trial of the study as a dict (id, state, point, values, value, metrics, error,
         started_ms, finished_ms), those of a resumed store included
     """
+
+    # save / load (ml/_persistence.py)
+    _java_class = "io.sparktune.ml.tuning.CrossValidatorModel"
+    _java_read_write = "io.sparktune.ml.tuning.persistence.CrossValidatorReadWrite"
+    _result_fields = ("avgMetrics", "stdMetrics", "foldMetrics", "bestIndex", "trialIds", "trials")
+    _tuner = CrossValidator
 
     def __init__(
         self,
@@ -603,6 +618,12 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
     def _transform(self, dataset: DataFrame) -> DataFrame:
         return self.bestModel.transform(dataset)
 
+    def _sub_model_items(self):
+        """(path under subModels, model) pairs in Spark's layout, for save (ml/_persistence.py)."""
+        if self.subModels is None:
+            return None
+        return [(f"fold{k}/{i}", m) for k, fold in enumerate(self.subModels) for i, m in enumerate(fold)]
+
     def copy(self, extra: Optional[Dict[Param, Any]] = None) -> "CrossValidatorModel":
         """A copy with the bestModel copied and the extra params set."""
         extra = extra or {}
@@ -620,7 +641,7 @@ class CrossValidatorModel(Model, _SparktuneCrossValidatorParams):
         return self._copyValues(copied, extra=extra)
 
 
-class TrainValidationSplitModel(Model, _SparktuneTrainValidationSplitParams):
+class TrainValidationSplitModel(Model, _SparktuneTrainValidationSplitParams, JavaTunedModelReadWrite):
     """The result of :py:meth:`TrainValidationSplit.fit`: the best configuration refitted on the
     whole data set, transforming with it, and every trial's validation metric.
 
@@ -632,6 +653,12 @@ class TrainValidationSplitModel(Model, _SparktuneTrainValidationSplitParams):
     subModels : subModels[i], entry i's model fitted on the training split, when collectSubModels
     bestIndex, bestParams, trialIds, trials : as CrossValidatorModel's
     """
+
+    # save / load (ml/_persistence.py)
+    _java_class = "io.sparktune.ml.tuning.TrainValidationSplitModel"
+    _java_read_write = "io.sparktune.ml.tuning.persistence.TrainValidationSplitReadWrite"
+    _result_fields = ("validationMetrics", "bestIndex", "trialIds", "trials")
+    _tuner = TrainValidationSplit
 
     def __init__(
         self,
@@ -671,6 +698,12 @@ class TrainValidationSplitModel(Model, _SparktuneTrainValidationSplitParams):
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         return self.bestModel.transform(dataset)
+
+    def _sub_model_items(self):
+        """(path under subModels, model) pairs in Spark's layout, for save (ml/_persistence.py)."""
+        if self.subModels is None:
+            return None
+        return [(str(i), m) for i, m in enumerate(self.subModels)]
 
     def copy(self, extra: Optional[Dict[Param, Any]] = None) -> "TrainValidationSplitModel":
         """A copy with the bestModel copied and the extra params set."""

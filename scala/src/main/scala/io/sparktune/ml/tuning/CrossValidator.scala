@@ -4,11 +4,12 @@ import java.util.Locale
 
 import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.ml.util.Identifiable
+import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader}
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.{IntegerType, StructType}
 
 import io.sparktune.ml.tracking.TrialMetrics
+import io.sparktune.ml.tuning.persistence.ValidatorReadWrite
 
 /**
  * K-fold cross validation as Spark's `org.apache.spark.ml.tuning.CrossValidator` (same params, same
@@ -69,4 +70,10 @@ class CrossValidator(override val uid: String)
 
   override def copy(extra: ParamMap): CrossValidator =
     withNestedCopies(defaultCopy(extra).asInstanceOf[CrossValidator], extra)
+}
+
+object CrossValidator extends MLReadable[CrossValidator] {
+  override def read: MLReader[CrossValidator] = ValidatorReadWrite.reader(new CrossValidator(_))
+
+  override def load(path: String): CrossValidator = super.load(path)
 }

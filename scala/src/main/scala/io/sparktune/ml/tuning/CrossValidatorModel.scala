@@ -4,8 +4,10 @@ import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
+import org.apache.spark.ml.util.{MLReadable, MLReader, MLWritable, MLWriter}
 
 import io.sparktune.Trial
+import io.sparktune.ml.tuning.persistence.CrossValidatorReadWrite
 
 /**
  * The result of [[CrossValidator.fit]]: the best configuration refitted on the whole data set, and
@@ -35,7 +37,8 @@ class CrossValidatorModel private[tuning] (
     val trialIds: Array[Long],
     val trials: Seq[Trial],
     val trialsJson: String)
-  extends Model[CrossValidatorModel] with CrossValidatorParams with HasSubModels[Array[Array[Model[_]]]] {
+  extends Model[CrossValidatorModel] with CrossValidatorParams with HasSubModels[Array[Array[Model[_]]]]
+  with MLWritable {
 
   /** The best average metric. */
   def bestMetric: Double = avgMetrics(bestIndex)
@@ -55,6 +58,15 @@ class CrossValidatorModel private[tuning] (
     copyValues(copied, extra).setParent(parent)
   }
 
+  /** Saves as Spark saves its CrossValidatorModel, with sparktune's results (persistence/). */
+  override def write: MLWriter = CrossValidatorReadWrite.writer(this)
+
   override def toString: String =
     s"CrossValidatorModel: uid=$uid, bestModel=$bestModel, numFolds=${$(numFolds)}, trials=${trials.size}"
+}
+
+object CrossValidatorModel extends MLReadable[CrossValidatorModel] {
+  override def read: MLReader[CrossValidatorModel] = CrossValidatorReadWrite.reader
+
+  override def load(path: String): CrossValidatorModel = super.load(path)
 }

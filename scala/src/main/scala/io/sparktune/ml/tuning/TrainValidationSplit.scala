@@ -4,11 +4,12 @@ import java.util.Locale
 
 import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.ml.util.Identifiable
+import org.apache.spark.ml.util.{Identifiable, MLReadable, MLReader}
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
 
 import io.sparktune.ml.tracking.TrialMetrics
+import io.sparktune.ml.tuning.persistence.ValidatorReadWrite
 
 /**
  * Validation on one train-validation split, as Spark's `org.apache.spark.ml.tuning.TrainValidationSplit`
@@ -53,4 +54,10 @@ class TrainValidationSplit(override val uid: String)
 
   override def copy(extra: ParamMap): TrainValidationSplit =
     withNestedCopies(defaultCopy(extra).asInstanceOf[TrainValidationSplit], extra)
+}
+
+object TrainValidationSplit extends MLReadable[TrainValidationSplit] {
+  override def read: MLReader[TrainValidationSplit] = ValidatorReadWrite.reader(new TrainValidationSplit(_))
+
+  override def load(path: String): TrainValidationSplit = super.load(path)
 }

@@ -2,10 +2,12 @@ package io.sparktune.ml.tuning
 
 import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.ml.util.{MLReadable, MLReader, MLWritable, MLWriter}
 import org.apache.spark.sql.{DataFrame, Dataset}
 import org.apache.spark.sql.types.StructType
 
 import io.sparktune.Trial
+import io.sparktune.ml.tuning.persistence.TrainValidationSplitReadWrite
 
 /**
  * The result of [[TrainValidationSplit.fit]]: the best configuration refitted on the whole data set,
@@ -32,7 +34,7 @@ class TrainValidationSplitModel private[tuning] (
     val trials: Seq[Trial],
     val trialsJson: String)
   extends Model[TrainValidationSplitModel] with TrainValidationSplitParams
-  with HasSubModels[Array[Model[_]]] {
+  with HasSubModels[Array[Model[_]]] with MLWritable {
 
   /** The best validation metric. */
   def bestMetric: Double = validationMetrics(bestIndex)
@@ -51,6 +53,15 @@ class TrainValidationSplitModel private[tuning] (
     copyValues(copied, extra).setParent(parent)
   }
 
+  /** Saves as Spark saves its TrainValidationSplitModel, with sparktune's results (persistence/). */
+  override def write: MLWriter = TrainValidationSplitReadWrite.writer(this)
+
   override def toString: String =
     s"TrainValidationSplitModel: uid=$uid, bestModel=$bestModel, trainRatio=${$(trainRatio)}, trials=${trials.size}"
+}
+
+object TrainValidationSplitModel extends MLReadable[TrainValidationSplitModel] {
+  override def read: MLReader[TrainValidationSplitModel] = TrainValidationSplitReadWrite.reader
+
+  override def load(path: String): TrainValidationSplitModel = super.load(path)
 }

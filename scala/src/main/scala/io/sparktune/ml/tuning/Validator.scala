@@ -3,12 +3,15 @@ package io.sparktune.ml.tuning
 import org.apache.spark.ml.Estimator
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.ml.util.{MLWritable, MLWriter}
+
+import io.sparktune.ml.tuning.persistence.TunerWriter
 
 /**
  * The setters of the shared [[ValidatorParams]] and what else [[CrossValidator]] and
  * [[TrainValidationSplit]] do alike (their models have the params but not the setters, as Spark's).
  */
-trait Validator extends ValidatorParams {
+trait Validator extends ValidatorParams with MLWritable {
 
   /** @group setParam */
   def setEstimator(value: Estimator[_]): this.type = set(estimator, value)
@@ -45,6 +48,9 @@ trait Validator extends ValidatorParams {
 
   /** @group setParam */
   def setTrialStore(value: String): this.type = set(trialStore, value)
+
+  /** Saves as Spark saves its validators, in Spark's layout (persistence/TunerReadWrite.scala). */
+  override def write: MLWriter = new TunerWriter(this)
 
   /** The job group of a trial's Spark jobs (for `SparkContext.cancelJobGroup`). */
   def jobGroup(trialId: Long): String = s"sparktune-$uid-trial-$trialId"
