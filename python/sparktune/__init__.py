@@ -17,9 +17,11 @@ import os
 from typing import List, Tuple
 
 from sparktune.errors import (
+    InvalidInputError,
     JarNotFoundError,
     NativeError,
     SearchSpaceError,
+    SparktuneError,
     StudyStateError,
     TrialStoreError,
 )
@@ -30,9 +32,11 @@ __all__ = [
     "__version__",
     "configure",
     "jar_path",
+    "InvalidInputError",
     "JarNotFoundError",
     "NativeError",
     "SearchSpaceError",
+    "SparktuneError",
     "StudyStateError",
     "TrialStoreError",
 ]

@@ -35,7 +35,8 @@ from sparktune.hyperopt._algo import sampler_config
 from sparktune.hyperopt._space import CompiledSpace
 from sparktune.hyperopt.exceptions import AllTrialsFailed, InvalidLoss, InvalidResultStatus
 
-PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(sh.__file__)))
+# sparktune.hyperopt/__init__.py -> python/: the subprocesses import this checkout, not an installed one.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(sh.__file__))))
 
 # What hyperopt exports that a notebook uses, and sparktune.hyperopt must have too.
 HYPEROPT_NAMES = [
@@ -60,11 +61,10 @@ X_SPACE = {"x": hp.uniform("x", -1, 1)}
 
 
 def core_trials(path, space, algo=tpe.suggest):
-    """The trials of a journal as the core reads them (opened with the config fmin wrote)."""
-    from sparktune.hyperopt.fmin import _stored_seed
-
+    """The trials of a journal as the core reads them (opened with the config fmin wrote, its seed
+    the store's own)."""
     config = {"space": CompiledSpace(space).document, "sampler": sampler_config(algo),
-              "seed": _stored_seed(path), "store": path}
+              "seed": 0, "seed_from_store": True, "store": path}
     with _native.NativeStudy(config) as study:
         return study.trials()
 

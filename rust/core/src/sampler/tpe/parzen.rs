@@ -34,11 +34,19 @@ pub(crate) struct ParzenParams {
     pub magic_clip: bool,
     /// Whether the domain's ends count as neighbours of the outermost observations.
     pub consider_endpoints: bool,
+    /// How many dimensions the estimator models together. In fewer than [`SHARP_DIMS`] the magic
+    /// clip's floor is SHARP_DIMS / group_dims times narrower: a kernel in few dimensions covers
+    /// much of the space at small budgets, and sharper ones found better points on the 2-d suites
+    /// (benches/tpe_quality.rs) without costing the 6-d one.
+    pub group_dims: usize,
 }
+
+/// See [`ParzenParams::group_dims`].
+pub(crate) const SHARP_DIMS: f64 = 8.0;
 
 impl Default for ParzenParams {
     fn default() -> Self {
-        Self { prior_weight: 1.0, magic_clip: true, consider_endpoints: false }
+        Self { prior_weight: 1.0, magic_clip: true, consider_endpoints: false, group_dims: 1 }
     }
 }
 
@@ -436,7 +444,10 @@ fn bounded_kernels(obs: &[f64], order: &[u32], low: f64, high: f64, params: Parz
     let endpoints = if params.consider_endpoints || obs.len() < 2 { Some((low, high)) } else { None };
     let mut sigmas = neighbour_gaps(obs, order, endpoints);
     let n_kernels = obs.len() + 1;
-    let min_sigma = if params.magic_clip { range / (1.0 + n_kernels as f64).min(100.0) } else { 1e-12 };
+    // The clip's floor, range / (1 + kernels), is narrower in groups of few dimensions (see
+    // `group_dims`), never under range / 100.
+    let per_kernel = (SHARP_DIMS / params.group_dims.max(1) as f64).max(1.0);
+    let min_sigma = if params.magic_clip { range / (per_kernel * (1.0 + n_kernels as f64)).min(100.0) } else { 1e-12 };
     sigmas.iter_mut().for_each(|s| *s = s.clamp(min_sigma, range));
     let mut mus = Vec::with_capacity(n_kernels);
     mus.extend_from_slice(obs);
