@@ -18,9 +18,11 @@ from typing import List, Tuple
 
 from sparktune import _java_names
 from sparktune.errors import (
+    InvalidInputError,
     JarNotFoundError,
     NativeError,
     SearchSpaceError,
+    SparktuneError,
     StudyStateError,
     TrialStoreError,
 )
@@ -31,9 +33,11 @@ __all__ = [
     "__version__",
     "configure",
     "jar_path",
+    "InvalidInputError",
     "JarNotFoundError",
     "NativeError",
     "SearchSpaceError",
+    "SparktuneError",
     "StudyStateError",
     "TrialStoreError",
 ]

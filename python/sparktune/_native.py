@@ -41,10 +41,9 @@ CACHE_ENV = "SPARKTUNE_CACHE_DIR"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _REPO_DIR = os.path.dirname(os.path.dirname(_PACKAGE_DIR))
 
-# The error classes, by the core's error kind. errors.py may name the input and store errors
-# either way (InvalidInputError/StoreError or SearchSpaceError/TrialStoreError): take what it has.
-_INVALID_INPUT = getattr(errors, "InvalidInputError", errors.SearchSpaceError)
-_STORE = getattr(errors, "StoreError", None) or getattr(errors, "TrialStoreError")
+# The error classes, by the core's error kind (all sparktune.errors.SparktuneError).
+_INVALID_INPUT = errors.InvalidInputError
+_STORE = errors.TrialStoreError
 _ERROR_CLASSES = {
     "InvalidInput": _INVALID_INPUT,
     "State": errors.StudyStateError,
@@ -261,15 +260,17 @@ def version() -> str:
     return call("version")
 
 
-def validate_space(space: Dict[str, Any]) -> List[str]:
-    """Has the core check a schema-1 space document (a dict); its labels in first-appearance
-    order. An invalid space raises SearchSpaceError naming the label (or JSON path) and the rule."""
+def validate_space(space: Any) -> List[str]:
+    """Has the core check a schema-1 space document (a dict, or its JSON text); its labels in
+    first-appearance order. An invalid space raises SearchSpaceError (a ValueError) naming the
+    label (or JSON path) and the rule."""
     return _call("validate_space", {"space": space}, errors.SearchSpaceError)["labels"]
 
 
-def space_eval(space: Dict[str, Any], point: Dict[str, Any]) -> Any:
-    """The values of a schema-1 space document at a raw point (label -> number)."""
-    return call("space_eval", space=space, point=point)
+def space_eval(space: Any, point: Dict[str, Any]) -> Any:
+    """The values of a schema-1 space document (a dict, or its JSON text) at a raw point (label ->
+    number). A point that does not fit the space raises SearchSpaceError naming the label."""
+    return _call("space_eval", {"space": space, "point": point}, errors.SearchSpaceError)
 
 
 def _close_handle(handle: int) -> None:
@@ -292,7 +293,7 @@ class NativeStudy:
     def __init__(self, config: Dict[str, Any]):
         created = call("create_study", config=config)
         self.handle: int = created["handle"]
-        # {"direction", "n_trials", "warnings", "labels"} (older libraries answered them flat).
+        # {"direction", "n_trials", "seed", "warnings", "labels"} (older libraries answered them flat).
         self.info: Dict[str, Any] = created.get("info") or {k: v for k, v in created.items() if k != "handle"}
         self._finalizer = weakref.finalize(self, _close_handle, self.handle)
 
@@ -300,6 +301,12 @@ class NativeStudy:
     def warnings(self) -> List[str]:
         """What the core warned about on creation (e.g. a torn last record of a reopened journal)."""
         return list(self.info.get("warnings") or [])
+
+    @property
+    def seed(self) -> Optional[int]:
+        """The study's seed: a resumed store's own (see the study config's `seed_from_store`)."""
+        seed = self.info.get("seed")
+        return None if seed is None else int(seed)
 
     @property
     def n_trials(self) -> int:
@@ -315,8 +322,9 @@ class NativeStudy:
         return call("ask", handle=self.handle, n=n)
 
     def enqueue(self, point: Dict[str, Any]) -> Dict[str, Any]:
-        """A new running trial at the caller's raw `point` (checked against the space)."""
-        return call("enqueue", handle=self.handle, point=point)
+        """A new running trial at the caller's raw `point` (checked against the space: one that
+        does not fit raises SearchSpaceError naming the label)."""
+        return _call("enqueue", {"handle": self.handle, "point": point}, errors.SearchSpaceError)
 
     def tell(
         self,

@@ -11,27 +11,36 @@ import contextlib
 from typing import Iterator, Optional
 
 
-class SearchSpaceError(ValueError):
-    """The input was refused: a search space, a study config, a param binding, a trial id
-    (Java's IllegalArgumentException, the core's InvalidInput). The message names the label."""
+class SparktuneError(Exception):
+    """The base of every sparktune exception: ``except SparktuneError`` catches them all."""
 
 
-class StudyStateError(RuntimeError):
+class InvalidInputError(SparktuneError, ValueError):
+    """The input was refused: a study config, a point, a trial id, a setting (Java's
+    IllegalArgumentException, the core's InvalidInput). The message names the label or field."""
+
+
+class SearchSpaceError(InvalidInputError):
+    """A search space, or a point that does not fit it, was refused. The message names the label
+    (or the JSON path where there is none) and the rule that is broken."""
+
+
+class StudyStateError(SparktuneError, RuntimeError):
     """The input is well formed but the study's state forbids it: a trial told twice, a closed
     study, a search in which no trial succeeded (Java's IllegalStateException)."""
 
 
-class TrialStoreError(OSError):
+class TrialStoreError(SparktuneError, OSError):
     """A trial store could not be read, written or trusted (Java's IOException). The message
     names the file."""
 
 
-class NativeError(RuntimeError):
+class NativeError(SparktuneError, RuntimeError):
     """A bug in sparktune's core, or a panic caught at the JNI boundary
     (io.sparktune.jni.SparktuneNativeException)."""
 
 
-class JarNotFoundError(FileNotFoundError):
+class JarNotFoundError(SparktuneError, FileNotFoundError):
     """sparktune's jar was found in none of the places `sparktune.configure` looks."""
 
 

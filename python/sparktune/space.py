@@ -24,8 +24,8 @@ import math
 import numbers
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sparktune._jvm import java_class
-from sparktune.errors import SearchSpaceError, translated
+from sparktune import _native
+from sparktune.errors import SearchSpaceError
 
 SCHEMA_VERSION = 1
 
@@ -219,31 +219,25 @@ def to_json(space: Any) -> str:
     return json.dumps({"sparktune_space": SCHEMA_VERSION, "root": to_node(space)}, allow_nan=False)
 
 
-def _native(spark=None):
-    """A new io.sparktune.jni.Native on the JVM of `spark` (or of the active session)."""
-    return java_class("io.sparktune.jni.Native", spark)()
-
-
 def validate_json(document: str, spark=None) -> List[str]:
     """Has the core check a schema-1 document given as JSON text; returns its labels (first
-    appearance order). Raises SearchSpaceError naming the label (or the JSON path) and the rule."""
-    with translated():
-        answer = _native(spark).validateSpace(document)
-    return list(json.loads(answer)["labels"])
+    appearance order). Raises SearchSpaceError (a ValueError) naming the label (or the JSON path)
+    and the rule. The core runs in this process (sparktune._native): no JVM or SparkSession is
+    needed; `spark` is accepted for compatibility and not used."""
+    return list(_native.validate_space(document))
 
 
 def validate(space: Any, spark=None) -> List[str]:
     """Has the core check `space`; returns its labels. Raises SearchSpaceError naming the label
-    (or the JSON path) and the rule that is broken."""
-    return validate_json(to_json(space), spark)
+    (or the JSON path) and the rule that is broken. No JVM needed (see validate_json)."""
+    return validate_json(to_json(space))
 
 
 def space_eval(space: Any, point: Dict[str, Any], spark=None) -> Any:
     """The value of `space` at `point` (label -> number; a choice's number is its option index),
-    as hyperopt's space_eval: choices replaced by their chosen option, evaluated."""
-    with translated():
-        answer = _native(spark).spaceEval(to_json(space), json.dumps(point, allow_nan=False))
-    return json.loads(answer)
+    as hyperopt's space_eval: choices replaced by their chosen option, evaluated. A point that does
+    not fit raises SearchSpaceError naming the label. No JVM needed (see validate_json)."""
+    return _native.space_eval(to_json(space), point)
 
 
 def from_node(node: Dict[str, Any]) -> Any:

@@ -17,6 +17,7 @@ import pytest
 
 import sparktune.hyperopt as sh
 from sparktune import _native
+from sparktune import errors as sparktune_errors
 from sparktune.errors import SearchSpaceError
 from sparktune.hyperopt import (
     STATUS_FAIL,
@@ -35,7 +36,8 @@ from sparktune.hyperopt._algo import sampler_config
 from sparktune.hyperopt._space import CompiledSpace
 from sparktune.hyperopt.exceptions import AllTrialsFailed, InvalidLoss, InvalidResultStatus
 
-PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(sh.__file__)))
+# sparktune.hyperopt/__init__.py -> python/: the subprocesses import this checkout, not an installed one.
+PYTHON_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(sh.__file__))))
 
 # What hyperopt exports that a notebook uses, and sparktune.hyperopt must have too.
 HYPEROPT_NAMES = [
@@ -60,11 +62,10 @@ X_SPACE = {"x": hp.uniform("x", -1, 1)}
 
 
 def core_trials(path, space, algo=tpe.suggest):
-    """The trials of a journal as the core reads them (opened with the config fmin wrote)."""
-    from sparktune.hyperopt.fmin import _stored_seed
-
+    """The trials of a journal as the core reads them (opened with the config fmin wrote, its seed
+    the store's own)."""
     config = {"space": CompiledSpace(space).document, "sampler": sampler_config(algo),
-              "seed": _stored_seed(path), "store": path}
+              "seed": 0, "seed_from_store": True, "store": path}
     with _native.NativeStudy(config) as study:
         return study.trials()
 
@@ -677,3 +678,63 @@ def test_trials_fmin_is_fmin_on_those_trials():
     trials = Trials()
     best = trials.fmin(parabola, X_SPACE, algo=rand.suggest, max_evals=4, rstate=np.random.default_rng(0))
     assert len(trials) == 4 and best == trials.argmin
+
+
+def test_failures_of_every_kind_do_not_poison_tpe():
+    """NaN losses, STATUS_FAIL and an objective that raises (caught) are recorded as hyperopt
+    records them, and TPE goes on to find the minimum away from the region where they happen."""
+
+    def objective(p):
+        x = p["x"]
+        if x < -0.6:
+            return float("nan")
+        if x < -0.3:
+            return {"status": STATUS_FAIL, "error": "diverged"}
+        if x < 0.0:
+            raise ArithmeticError("blew up")
+        return (x - 0.3) ** 2
+
+    trials = Trials()
+    best = fmin(objective, X_SPACE, algo=tpe.suggest, max_evals=60, trials=trials,
+                rstate=np.random.default_rng(5), catch_eval_exceptions=True, **quiet())
+    statuses = trials.statuses()
+    losses = trials.losses()
+    assert "fail" in statuses and any(isinstance(v, float) and math.isnan(v) for v in losses)
+    assert trials.errors and all(d["misc"]["error"][0] == str(ArithmeticError) for d in trials.errors)
+    # As hyperopt: errored trials are out of `trials` but count in max_evals.
+    assert len(trials) + len(trials.errors) == 60
+    assert abs(best["x"] - 0.3) < 0.05 and trials.best_trial["result"]["loss"] < 0.0025
+    # Once the model knows, proposals avoid the failing region.
+    late = [d["misc"]["vals"]["x"][0] for d in trials.trials[-20:]]
+    assert sum(x < 0 for x in late) <= 5
+
+
+def test_a_journal_resumes_with_its_own_seed_whatever_the_rstate(tmp_path):
+    path = str(tmp_path / "seeded.journal")
+    fmin(parabola, X_SPACE, algo=tpe.suggest, max_evals=5, rstate=np.random.default_rng(1), trials_save_file=path,
+         **quiet())
+    config = {"space": CompiledSpace(X_SPACE).document, "sampler": sampler_config(tpe.suggest),
+              "seed": 12345, "seed_from_store": True, "store": path}
+    with _native.NativeStudy(config) as study:
+        stored = study.seed
+    assert stored is not None and stored != 12345
+    # Another rstate: the journal's seed wins, and the search goes on from its 5 trials.
+    trials = Trials()
+    fmin(parabola, X_SPACE, algo=tpe.suggest, max_evals=8, trials=trials, rstate=np.random.default_rng(99),
+         trials_save_file=path, **quiet())
+    assert len(trials) == 8
+    with _native.NativeStudy(dict(config, seed=7)) as study:
+        assert study.seed == stored and study.n_trials == 8
+    # Without seed_from_store a different seed is refused, naming the file.
+    with pytest.raises(sparktune_errors.InvalidInputError, match="seeded.journal.*seed"):
+        _native.NativeStudy({k: v for k, v in config.items() if k != "seed_from_store"})
+
+
+def test_errors_share_a_base_and_invalid_input_is_a_value_error():
+    from sparktune import InvalidInputError, SparktuneError
+
+    for cls in (SearchSpaceError, InvalidInputError):
+        assert issubclass(cls, ValueError) and issubclass(cls, SparktuneError)
+    with pytest.raises(SearchSpaceError, match="'lr'") as err:
+        fmin(parabola, {"lr": hp.loguniform("lr", 0.0, -1.0)}, max_evals=1, **quiet())
+    assert isinstance(err.value, ValueError) and isinstance(err.value, SparktuneError)

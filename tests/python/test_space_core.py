@@ -1,13 +1,11 @@
-"""Every validation rule of the core comes back to Python, through the JVM, as a SearchSpaceError
-(a ValueError) naming the label, or the JSON path where there is none."""
+"""Every validation rule of the core comes back to Python, through the core loaded in this process
+(no JVM, no SparkSession), as a SearchSpaceError (a ValueError, a SparktuneError) naming the label,
+or the JSON path where there is none."""
 
 import pytest
 
-from sparktune import SearchSpaceError
+from sparktune import InvalidInputError, SearchSpaceError, SparktuneError
 from sparktune.space import Expr, hp, space_eval, validate, validate_json
-
-# The core is reached through the session's JVM.
-pytestmark = pytest.mark.usefixtures("spark")
 
 
 def rejected(space):
@@ -18,6 +16,7 @@ def rejected(space):
         else:
             validate(space)
     assert isinstance(err.value, ValueError)
+    assert isinstance(err.value, InvalidInputError) and isinstance(err.value, SparktuneError)
     return str(err.value)
 
 
@@ -120,3 +119,23 @@ def test_space_eval_gives_the_chosen_option_evaluated():
     space = {"m": hp.choice("m", [{"kind": "a", "r": hp.uniform("r", 0, 1)}, "b"]), "k": hp.randint("k", 5)}
     assert space_eval(space, {"m": 0, "r": 0.25, "k": 3}) == {"m": {"kind": "a", "r": 0.25}, "k": 3}
     assert space_eval(space, {"m": 1, "k": 0}) == {"m": "b", "k": 0}
+
+
+def test_no_jvm_is_needed():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from sparktune.space import hp, validate, space_eval\n"
+        "assert validate({'x': hp.uniform('x', 0, 1)}) == ['x']\n"
+        "assert space_eval({'x': hp.uniform('x', 0, 1)}, {'x': 0.5}) == {'x': 0.5}\n"
+        "assert not any(m.startswith(('pyspark', 'py4j')) for m in sys.modules), 'the JVM side was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_point_that_does_not_fit_names_the_label():
+    space = {"k": hp.choice("k", [1, 2])}
+    with pytest.raises(SearchSpaceError, match="k"):
+        space_eval(space, {"k": 5})

@@ -152,26 +152,6 @@ def _seed(rstate: Any) -> int:
     raise TypeError(f"rstate must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rstate).__name__}")
 
 
-def _stored_seed(path: str) -> Optional[int]:
-    """The seed in the study record (the first line) of an existing journal, so that a rerun
-    resumes it whatever its rstate; None when there is no journal to resume."""
-    try:
-        with open(path, "rb") as f:
-            first = f.readline()
-    except FileNotFoundError:
-        return None
-    if first[:1] == b"\x80":
-        # hyperopt's trials_save_file is a pickle of its Trials; sparktune's is a journal.
-        raise _native._STORE(
-            f"trials_save_file {path!r} is a pickle (hyperopt's format?), not a sparktune journal: "
-            "give sparktune's fmin another file name"
-        )
-    try:
-        return int(json.loads(first)["config"].get("seed", 0))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None  # not a journal: the core says what is wrong with it
-
-
 # -- results: hyperopt's dict <-> the core's outcome ---------------------------------------------
 
 def _result_of(rval: Any) -> Dict[str, Any]:
@@ -341,6 +321,7 @@ class _Search:
         config: Dict[str, Any] = {"space": compiled.document, "sampler": sampler, "seed": seed}
         if store:
             config["store"] = store
+            config["seed_from_store"] = True
         self.store = store
         self.study = _native.NativeStudy(config)
         for warning in self.study.warnings:
@@ -610,9 +591,8 @@ def fmin(
 
     compiled = CompiledSpace(space)  # validated by the core: SearchSpaceError before any trial
     store = os.path.abspath(os.path.expanduser(os.fspath(trials_save_file))) if trials_save_file else None
-    seed = _stored_seed(store) if store else None
-    if seed is None:
-        seed = _seed(rstate)
+    # A journal that exists keeps its own seed (the core reads it: seed_from_store).
+    seed = _seed(rstate)
     if trials is None:
         trials = Trials()
 

@@ -1,7 +1,8 @@
 //! Time per ask + tell with the random and TPE samplers, in memory and with the journal store, and
 //! the proposal time against the history's size. Prints figures; asserts nothing about time.
 //!
-//! `cargo bench -p sparktune-core --bench ask_tell`
+//! `cargo bench -p sparktune-core --bench ask_tell` (everything), or `... -- tpe [SIZE ...]` for the
+//! TPE proposal times alone (a short run to profile, e.g. under callgrind).
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
@@ -61,7 +62,35 @@ fn per_op(total: Duration, n: usize) -> String {
     }
 }
 
+/// The total time of `n` TPE proposals with `size` finished trials in history.
+fn tpe_proposal(size: usize, n: usize) -> Duration {
+    let mut s = study_with(r#"{"kind": "tpe"}"#, None);
+    fill_enqueued(&mut s, size);
+    proposals(&mut s, n)
+}
+
+/// The total time of `n` asks (each told at once, outside the timing).
+fn proposals(s: &mut Study, n: usize) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..n {
+        let start = Instant::now();
+        let trial = s.ask(1).unwrap().remove(0);
+        total += start.elapsed();
+        s.tell(trial.id, Outcome::ok(0.5)).unwrap();
+    }
+    total
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("tpe") {
+        let sizes: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
+        for size in if sizes.is_empty() { vec![100, 1_000, 10_000] } else { sizes } {
+            let n = if size >= 100_000 { 10 } else { 100 };
+            println!("ask(1), tpe, {size:>7} trials in history: {} per proposal", per_op(tpe_proposal(size, n), n));
+        }
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("sparktune-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -88,13 +117,7 @@ fn main() {
         let mut s = study(None);
         fill(&mut s, size);
         let n = 1000;
-        let mut total = Duration::ZERO;
-        for _ in 0..n {
-            let start = Instant::now();
-            let trial = s.ask(1).unwrap().remove(0);
-            total += start.elapsed();
-            s.tell(trial.id, Outcome::ok(0.5)).unwrap();
-        }
+        let total = proposals(&mut s, n);
         println!("ask(1), random, {size:>6} trials in history: {} per proposal", per_op(total, n));
     }
 
@@ -105,17 +128,8 @@ fn main() {
     let total: Duration = (0..n).map(|_| ask_tell(&mut tpe)).sum();
     println!("ask+tell, tpe, in memory, 1,000 trials in history: {} per ask+tell ({n} ops)", per_op(total, n));
     for size in [100, 1_000, 10_000, 100_000] {
-        let mut s = study_with(r#"{"kind": "tpe"}"#, None);
-        fill_enqueued(&mut s, size);
         let n = if size >= 100_000 { 10 } else { 100 };
-        let mut total = Duration::ZERO;
-        for _ in 0..n {
-            let start = Instant::now();
-            let trial = s.ask(1).unwrap().remove(0);
-            total += start.elapsed();
-            s.tell(trial.id, Outcome::ok(0.5)).unwrap();
-        }
-        println!("ask(1), tpe, {size:>7} trials in history: {} per proposal", per_op(total, n));
+        println!("ask(1), tpe, {size:>7} trials in history: {} per proposal", per_op(tpe_proposal(size, n), n));
     }
 
     // What a resume and an export cost at 10,000 trials.

@@ -13,12 +13,14 @@ pub struct History {
     states: Vec<TrialState>,
     /// The objective's value; NaN when the trial has none.
     values: Vec<f64>,
+    /// How many times trials were dropped: a sampler's cache of earlier rows is stale once it changes.
+    epoch: u64,
 }
 
 impl History {
     /// An empty history for `space`.
     pub fn new(space: &Space) -> History {
-        History { columns: vec![Vec::new(); space.params().len()], states: Vec::new(), values: Vec::new() }
+        History { columns: vec![Vec::new(); space.params().len()], states: Vec::new(), values: Vec::new(), epoch: 0 }
     }
 
     /// How many trials.
@@ -35,6 +37,12 @@ impl History {
     /// the parameter was inactive.
     pub fn column(&self, param: usize) -> &[f64] {
         self.columns.get(param).map_or(&[], Vec::as_slice)
+    }
+
+    /// Changes whenever trials are dropped (a rolled-back ask): rows a sampler cached from an
+    /// earlier epoch may since have been replaced.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// The trials' states, one per trial.
@@ -75,6 +83,9 @@ impl History {
 
     /// Drops the trials from `len` on (a failed ask is rolled back).
     pub(crate) fn truncate(&mut self, len: usize) {
+        if len < self.len() {
+            self.epoch += 1;
+        }
         for column in &mut self.columns {
             column.truncate(len);
         }

@@ -67,8 +67,12 @@ fn dispatch(method: &str, args: &str) -> BridgeResult<String> {
     let args: Value = serde_json::from_str(args)
         .map_err(|e| BridgeError::invalid(format!("{method}: arguments are not JSON: {e}")))?;
     let text = |name: &str| -> BridgeResult<String> {
-        // Spaces, points and configs arrive as JSON objects; the core reads them from text.
-        Ok(field(&args, name, method)?.to_string())
+        // Spaces, points and configs arrive as JSON objects (or as JSON text, in a string, passed
+        // on as it is so that the core names what is malformed); the core reads them from text.
+        Ok(match field(&args, name, method)? {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
     };
     let int = |name: &str| -> BridgeResult<i64> {
         field(&args, name, method)?.as_i64().ok_or_else(|| {

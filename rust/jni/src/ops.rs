@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use sparktune_core::pruner::PrunerConfig;
+use sparktune_core::store::stored_seed;
 use sparktune_core::{space_eval as core_space_eval, Outcome, Point, Space, Study, VERSION};
 
 use crate::error::{BridgeError, BridgeResult};
@@ -26,9 +27,21 @@ pub fn space_eval(space_json: &str, point_json: &str) -> BridgeResult<String> {
     Ok(core_space_eval(&space, &point)?.to_string())
 }
 
-/// Creates (or resumes, from its store) a study; its handle.
+/// Creates (or resumes, from its store) a study; its handle. With `"seed_from_store": true` in the
+/// config, a store that exists keeps the seed it was made with (the config's seed is for a new one),
+/// so that a binding resumes a search without reading the journal itself; `info` tells the seed.
 pub fn create_study(config_json: &str) -> BridgeResult<i64> {
-    Ok(registry::insert(Study::from_json(config_json)?))
+    let mut config: Value = serde_json::from_str(config_json)
+        .map_err(|e| BridgeError::invalid(format!("study config: malformed JSON: {e}")))?;
+    let from_store = config.as_object_mut().and_then(|c| c.remove("seed_from_store"));
+    if from_store.as_ref().and_then(Value::as_bool) == Some(true) {
+        if let Some(path) = config.get("store").and_then(Value::as_str) {
+            if let Some(seed) = stored_seed(std::path::Path::new(path))? {
+                config["seed"] = Value::from(seed);
+            }
+        }
+    }
+    Ok(registry::insert(Study::from_json(&config.to_string())?))
 }
 
 /// Proposes `n` trials; a JSON array.
@@ -77,6 +90,7 @@ pub fn info(handle: i64) -> BridgeResult<String> {
         Ok(json!({
             "direction": study.direction().name(),
             "n_trials": study.trials().len(),
+            "seed": study.config().seed,
             "warnings": study.warnings(),
             "labels": study.space().labels(),
         })

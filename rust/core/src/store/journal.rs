@@ -241,6 +241,34 @@ fn torn_warning(path: &Path, offset: usize, len: usize) -> String {
     )
 }
 
+/// The seed in the study record of the journal at `path`, or `None` when there is no journal to
+/// resume (no file, or an empty one). A binding that draws a fresh seed for a new study uses it to
+/// resume an existing one with the seed it was made with. Errors name the file.
+pub fn stored_seed(path: &Path) -> Result<Option<u64>> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::store(path, format!("cannot open: {e}"))),
+    };
+    let mut first = Vec::new();
+    std::io::BufReader::new(file)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| Error::store(path, format!("cannot read: {e}")))?;
+    if first.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if first.first() == Some(&0x80) {
+        // What hyperopt writes as its trials_save_file: users switching over may point at one.
+        return Err(Error::store(path, "is a pickle (hyperopt's trials_save_file?), not a sparktune journal"));
+    }
+    match serde_json::from_slice::<Record>(first.trim_ascii_end()) {
+        Ok(Record::Study { config, .. }) => Ok(Some(config.get("seed").and_then(Value::as_u64).unwrap_or(0))),
+        Ok(_) => Err(Error::store(path, "line 1: the first record is not the study record")),
+        Err(e) => Err(Error::store(path, format!("line 1: not a sparktune journal's study record: {e}"))),
+    }
+}
+
 /// The first record must be the study record of the same study (space, sampler, direction, seed).
 fn check_study_record(path: &Path, line: usize, record: Record, config: &StudyConfig) -> Result<()> {
     let Record::Study { journal_version, config: stored } = record else {

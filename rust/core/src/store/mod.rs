@@ -5,4 +5,4 @@ mod arrow;
 pub(crate) mod journal;
 
 pub use self::arrow::trials_arrow_ipc;
-pub use journal::JOURNAL_VERSION;
+pub use journal::{stored_seed, JOURNAL_VERSION};
