@@ -6,13 +6,9 @@ import io.sparktune.space.{Hp, SearchSpace}
 
 /** SparkTrials on local[2]: each trial a Spark task; the Python tests run it on a multi-process cluster. */
 class SparkTrialsSuite extends SparkSuiteBase {
+  import SparkTrialsSuite.quadratic
 
   private val space = SearchSpace(Map("x" -> Hp.uniform("x", -5, 5)))
-
-  private def quadratic(p: Map[String, Any]): Double = {
-    val x = p("x").asInstanceOf[Double]
-    (x - 1) * (x - 1)
-  }
 
   test("each trial runs as a Spark task and the best is found") {
     val trials = new SparkTrials(spark, parallelism = 2)
@@ -81,5 +77,13 @@ class SparkTrialsSuite extends SparkSuiteBase {
     assert(early.trials.count(_.isOk) >= 5 && early.trials.size < 100)
     val threshold = new SparkTrials(spark, 2).fmin(quadratic, space, maxEvals = 200, lossThreshold = Some(0.5))
     assert(threshold.best.get.value.get < 0.5 && threshold.trials.size < 200)
+  }
+}
+
+object SparkTrialsSuite {
+  // Here rather than in the suite: a method of the suite would capture the (unserializable) suite.
+  def quadratic(p: Map[String, Any]): Double = {
+    val x = p("x").asInstanceOf[Double]
+    (x - 1) * (x - 1)
   }
 }
