@@ -67,6 +67,8 @@ def cluster():
     while sc._jsc.sc().getExecutorMemoryStatus().size() < 3 and time.time() < deadline:
         time.sleep(0.2)
     assert sc.defaultParallelism == 2
+    # Python workers started on both executors, so that the first test's trials do not wait for them.
+    assert len(set(sc.parallelize(range(8), 8).map(lambda _: os.getpid()).collect())) >= 2
     yield session
     app_id = sc.applicationId
     session.stop()
@@ -176,12 +178,13 @@ def slow_when_negative(p):
 
 
 def test_a_timeout_cancels_the_running_trials_and_keeps_the_finished(cluster):
-    trials = SparkTrials(parallelism=2, timeout=10, spark_session=cluster)
+    trials = SparkTrials(parallelism=2, timeout=15, spark_session=cluster)
     start = time.time()
+    # Two quick trials first (so that some finish), then random ones: half of them sleep 60 s.
     best = fmin(slow_when_negative, SPACE, algo=rand.suggest, max_evals=100, trials=trials,
-                rstate=np.random.default_rng(5), show_progressbar=False)
+                rstate=np.random.default_rng(5), show_progressbar=False, points_to_evaluate=[{"x": 1.0}, {"x": 2.0}])
     wall = time.time() - start
-    assert wall < 10 + 2.5, f"fmin returned {wall:.1f} s after its start, with a 10 s timeout"
+    assert wall < 15 + 2.5, f"fmin returned {wall:.1f} s after its start, with a 15 s timeout"
     cancelled = [t for t in trials._dynamic_trials if t["state"] == JOB_STATE_CANCEL]
     assert cancelled and all("timeout" in t["result"]["error"] for t in cancelled)
     assert len(trials.trials) >= 1 and all(t["state"] == JOB_STATE_DONE for t in trials.trials)

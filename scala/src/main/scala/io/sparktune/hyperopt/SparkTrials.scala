@@ -100,17 +100,6 @@ object SparkTrials {
     math.min(math.min(wanted, MaxConcurrentJobsAllowed), available)
   }
 
-  /** `fmin` with a SparkTrials of the active session. */
-  def fmin(
-      fn: Map[String, Any] => Double,
-      space: SearchSpace,
-      maxEvals: Int,
-      algo: String = "tpe",
-      parallelism: Int = 0,
-      timeoutSeconds: Option[Double] = None,
-      seed: Long = 0L): FMinResult =
-    new SparkTrials(SparkSession.active, parallelism, timeoutSeconds).fmin(fn, space, maxEvals, algo, seed)
-
   /** The objective as Spark will ship it: an error naming the cause before any trial runs. */
   private[hyperopt] def checkSerializable(fn: AnyRef): Unit = {
     try SparkEnv.get.closureSerializer.newInstance().serialize(fn)

@@ -29,7 +29,7 @@ class SparkTrialsSuite extends SparkSuiteBase {
   }
 
   test("an exception or a NaN fails its trial; the search goes on") {
-    val result = SparkTrials.fmin(
+    val result = FMin.fmin(
       p => {
         val x = p("x").asInstanceOf[Double]
         if (x < -2) throw new IllegalStateException(s"x=$x too small")
