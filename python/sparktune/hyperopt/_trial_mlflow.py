@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
 import numbers
 import time
 import urllib.request
@@ -36,8 +38,6 @@ def _tracking_uri_set() -> bool:
 
         return bool(is_tracking_uri_set())
     except Exception:  # an MLflow without the helper: only the environment variable says
-        import os
-
         return bool(os.environ.get("MLFLOW_TRACKING_URI"))
 
 
@@ -131,6 +131,10 @@ class TrialRuns:
     @classmethod
     def start(cls, compiled: Any) -> Optional["TrialRuns"]:
         """The runs of a new search, or None when MLflow logging is off or its server is down."""
+        # Importing mlflow takes seconds: only when the caller imported it (and may have set a
+        # tracking URI or started a run) or named a tracking server in the environment.
+        if "mlflow" not in sys.modules and not os.environ.get("MLFLOW_TRACKING_URI"):
+            return None
         try:
             import mlflow
         except ImportError:
