@@ -27,8 +27,9 @@ def main():
         mod = __import__("sparktune.hyperopt", fromlist=["fmin"]) if impl == "sparktune" else __import__("hyperopt")
         trials = mod.SparkTrials(parallelism=2, timeout=TIMEOUT, spark_session=spark)
         start = time.time()
+        # No trial finishes: return_argmin=False, so that fmin returns None rather than raise.
         mod.fmin(obj, {"x": mod.hp.uniform("x", -5, 5)}, algo=mod.rand.suggest, max_evals=10, trials=trials,
-                 rstate=np.random.default_rng(0), show_progressbar=False)
+                 rstate=np.random.default_rng(0), show_progressbar=False, return_argmin=False)
         wall = time.time() - start
         print(f"{impl}-sparktrials timeout_s={TIMEOUT} wall_s={wall:.2f} after_timeout_s={wall - TIMEOUT:.2f}",
               flush=True)
