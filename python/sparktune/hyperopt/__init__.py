@@ -41,6 +41,7 @@ from sparktune.hyperopt.fmin import (
     partial,
     space_eval,
 )
+from sparktune.hyperopt.spark_trials import SparkTrials
 from sparktune.space import hp
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "STATUS_STRINGS",
     "STATUS_SUSPENDED",
     "SearchSpaceError",
+    "SparkTrials",
     "Trials",
     "early_stop",
     "exceptions",

@@ -448,6 +448,11 @@ class _Search:
         except BaseException as e:  # KeyboardInterrupt, SystemExit: the trial did not finish
             self.cancel(trial, doc, f"interrupted: {type(e).__name__}")
             raise
+        self.record(trial, doc, result)
+
+    def record(self, trial: Dict[str, Any], doc: Dict[str, Any], result: Dict[str, Any]) -> None:
+        """Records a trial's result dict (as `_result_of` gives it) in its document and the core."""
+        trials = self.trials
         attachments = result.pop("attachments", None)
         if attachments:
             for key, value in attachments.items():
@@ -460,11 +465,15 @@ class _Search:
         doc["refresh_time"] = _now()
 
     def _errored(self, trial: Dict[str, Any], doc: Dict[str, Any], e: Exception) -> None:
-        tb = traceback.format_exc()
         logger.error("job exception: %s", e)
+        self.record_error(trial, doc, str(type(e)), type(e).__name__, str(e), traceback.format_exc())
+
+    def record_error(self, trial: Dict[str, Any], doc: Dict[str, Any], type_repr: str, type_name: str, message: str,
+                     tb: str) -> None:
+        """Records a trial whose objective raised (where it ran: here, or a Spark task)."""
         doc["state"] = JOB_STATE_ERROR
-        doc["misc"]["error"] = (str(type(e)), str(e))
-        doc["result"] = {"status": STATUS_FAIL, "error": f"{type(e).__name__}: {e}", "traceback": tb}
+        doc["misc"]["error"] = (type_repr, message)
+        doc["result"] = {"status": STATUS_FAIL, "error": f"{type_name}: {message}", "traceback": tb}
         try:
             told = self.study.tell(trial["id"], "fail", error=tb, attrs=_attrs(doc["result"], JOB_STATE_ERROR, doc["misc"]["error"]))
             doc["refresh_time"] = _time(told.get("finished_ms"))
@@ -601,8 +610,10 @@ def fmin(
         search.sync()
         if points_to_evaluate and not len(trials) and not search.pending:
             search.queue_points(list(points_to_evaluate))
-        _loop(search, max_evals, timeout, loss_threshold, max_queue_len, early_stop_fn,
-              _progress(verbose, show_progressbar))
+        # A Trials that runs its trials elsewhere (SparkTrials: on executors) brings its own loop.
+        loop = getattr(trials, "_fmin_loop", None) or _loop
+        loop(search, max_evals, timeout, loss_threshold, max_queue_len, early_stop_fn,
+             _progress(verbose, show_progressbar))
     finally:
         search.close()
 

@@ -1,0 +1,116 @@
+"""What runs inside the Spark task of one SparkTrials trial, on an executor.
+
+This module is shipped to the executors by value (cloudpickle), so that they need pyspark and the
+objective's own imports, not sparktune: it must not import sparktune. Its answer is a tuple of
+plain values, so that nothing the objective returns can fail the task (and make Spark retry it):
+
+    ("ok", pickled return value, seconds)
+    ("error", repr of the exception type, its name, message, traceback, seconds)
+    ("load_error", ...same fields): the objective could not be unpickled here
+"""
+
+import pickle
+import time
+import traceback
+
+
+class Pickled:
+    """Bytes that unpickle to the objective: broadcast as this (plain pickle stores a call to
+    pickle.loads on the cloudpickled bytes), so that each Python worker unpickles it once and
+    keeps it with the broadcast."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __reduce__(self):
+        return (pickle.loads, (self.data,))
+
+
+def _dumps(value):
+    try:
+        return pickle.dumps(value)
+    except Exception:  # a lambda or a local class inside the result: cloudpickle knows those
+        from pyspark import cloudpickle
+
+        return cloudpickle.dumps(value)
+
+
+def _error(kind, e, start):
+    return (kind, str(type(e)), type(e).__name__, str(e), traceback.format_exc(), time.time() - start)
+
+
+def _start_mlflow_run(mlflow_run):
+    """Makes the trial's child run (created by the driver) the active run of this worker, so that
+    mlflow.log_* in the objective land there."""
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_run["tracking_uri"])
+    if mlflow.active_run() is not None:  # left over by an earlier trial of this reused worker
+        mlflow.end_run()
+    return mlflow.start_run(run_id=mlflow_run["run_id"])
+
+
+def _end_mlflow_run(failed):
+    try:
+        import mlflow
+
+        mlflow.end_run("FAILED" if failed else "FINISHED")
+    except Exception:  # the driver ends the run too; a tracking server down must not fail the trial
+        pass
+
+
+def evaluate(objective, values, mlflow_run):
+    """Runs the objective (a broadcast of `Pickled`) on `values`; see the module docs."""
+    start = time.time()
+    try:
+        from pyspark import TaskContext
+
+        context = TaskContext.get()
+        attempt = context.attemptNumber() if context is not None else 0
+    except Exception:
+        attempt = 0
+    if attempt > 0:
+        # Exceptions of the objective never fail the task, so an earlier attempt was lost with its
+        # worker (a crash, an executor lost): a trial runs once, as hyperopt's SparkTrials says.
+        message = (f"the trial's Spark task was lost (this is attempt {attempt + 1}): its Python worker or "
+                   "executor died while the objective ran (out of memory? a crash in native code?)")
+        return ("error", "<class 'sparktune.TrialLost'>", "TrialLost", message, "", 0.0)
+    try:
+        fn = objective.value
+    except Exception as e:
+        return _error("load_error", e, start)
+    started_run = False
+    failed = True
+    try:
+        if mlflow_run is not None:
+            try:
+                _start_mlflow_run(mlflow_run)
+                started_run = True
+            except Exception as e:  # the objective still runs; its own mlflow calls may fail
+                print(f"sparktune SparkTrials: could not start the trial's MLflow run: {e}")
+        rval = fn(values)
+        try:
+            data = _dumps(rval)
+        except Exception as e:
+            raise TypeError(f"the objective returned a {type(rval).__name__} that cannot be pickled back to "
+                            f"the driver: {e}") from None
+        failed = False
+        return ("ok", data, time.time() - start)
+    except (Exception, SystemExit) as e:
+        return _error("error", e, start)
+    finally:
+        if started_run:
+            _end_mlflow_run(failed)
+
+
+def partition_function(objective, values, mlflow_run):
+    """The mapPartitions function of one trial's one-element RDD."""
+
+    def run(partition):
+        # The input read to its end: a Python worker that leaves input unread is not reused (it
+        # exits, and the next task waits for a new one).
+        for _ in partition:
+            pass
+        yield evaluate(objective, values, mlflow_run)
+
+    return run
