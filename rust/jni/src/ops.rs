@@ -32,7 +32,7 @@ pub fn space_eval(space_json: &str, point_json: &str) -> BridgeResult<String> {
 /// so that a binding resumes a search without reading the journal itself; `info` tells the seed.
 pub fn create_study(config_json: &str) -> BridgeResult<i64> {
     let mut config: Value = serde_json::from_str(config_json)
-        .map_err(|e| BridgeError::invalid(format!("study config: malformed JSON: {e}")))?;
+        .map_err(|e| BridgeError::invalid(format!("malformed JSON in study config: {e}")))?;
     let from_store = config.as_object_mut().and_then(|c| c.remove("seed_from_store"));
     if from_store.as_ref().and_then(Value::as_bool) == Some(true) {
         if let Some(path) = config.get("store").and_then(Value::as_str) {
