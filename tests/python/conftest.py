@@ -8,6 +8,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BREAST_CANCER = os.path.join(REPO, "examples", "data", "breast_cancer.csv")
 
 
+def pytest_collection_modifyitems(items):
+    """test_spark_trials.py stops the shared local session for its multi-process cluster (a process
+    has one SparkContext, and DataFrames cached on the old one die with it): its tests run last."""
+    items.sort(key=lambda item: item.module.__name__.rsplit(".", 1)[-1] == "test_spark_trials")
+
+
 @pytest.fixture(scope="session")
 def spark():
     from pyspark.sql import SparkSession

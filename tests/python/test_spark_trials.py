@@ -2,7 +2,7 @@
 core each, so that every objective runs in an executor's Python worker, not in the driver.
 
 The cluster is started once for the module (about 10 s). A SparkSession the other modules made
-(conftest's local[2]) is stopped for the time of this module and brought back after it.
+(conftest's local[2]) is stopped for good: conftest runs this module's tests last.
 """
 
 import math
@@ -36,20 +36,12 @@ def quadratic(p):
     return {"loss": (p["x"] - 1.0) ** 2, "status": STATUS_OK, "pid": os.getpid()}
 
 
-def _restorable(conf):
-    skip = ("spark.driver.port", "spark.driver.host", "spark.app.id", "spark.app.startTime", "spark.executor.id",
-            "spark.driver.appUIAddress", "spark.app.submitTime", "spark.master", "spark.ui.proxy")
-    return {k: v for k, v in conf if not k.startswith(skip)}
-
-
 @pytest.fixture(scope="module")
 def cluster():
     from pyspark.sql import SparkSession
 
     previous = SparkSession.getActiveSession()
-    saved = None
-    if previous is not None:
-        saved = (previous.sparkContext.master, _restorable(previous.sparkContext.getConf().getAll()))
+    if previous is not None:  # conftest's local session: this module's tests run last (see conftest)
         previous.stop()
     session = (
         SparkSession.builder.master("local-cluster[2,1,1024]")
@@ -76,11 +68,6 @@ def cluster():
     import pyspark
 
     shutil.rmtree(os.path.join(os.path.dirname(pyspark.__file__), "work", app_id), ignore_errors=True)
-    if saved is not None:
-        master, conf = saved
-        restored = SparkSession.builder.master(master).config(map=conf).getOrCreate()
-        restored.sparkContext.setLogLevel("ERROR")
-        previous.__dict__.update(restored.__dict__)  # conftest's fixture object works again
 
 
 def test_trials_run_on_executors_and_find_the_minimum(cluster):
