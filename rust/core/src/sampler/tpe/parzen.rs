@@ -519,6 +519,7 @@ fn log_sum_exp(xs: &[f64]) -> f64 {
 /// Relative error below 1e-13; under e^-700 it gives a number that small, not 0 (harmless in a sum
 /// whose largest term is 1).
 #[inline(always)]
+#[rustfmt::skip] // rustfmt takes minutes over the nested Horner form below
 fn exp_nonpositive(x: f64) -> f64 {
     // Round-to-nearest by the 1.5 * 2^52 trick: the integer ends up in the low mantissa bits.
     const SHIFTER: f64 = 6_755_399_441_055_744.0;
