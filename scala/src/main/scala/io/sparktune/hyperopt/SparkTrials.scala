@@ -11,8 +11,10 @@ import scala.util.{Failure, Success, Try}
 
 import org.apache.spark.SparkEnv
 import org.apache.spark.sql.SparkSession
+import org.slf4j.LoggerFactory
 
 import io.sparktune.{Outcome, Study, Trial}
+import io.sparktune.ml.tracking.{FMinTracking, MlflowSettings, ParamText, TunerInfo}
 import io.sparktune.space.SearchSpace
 
 /**
@@ -31,14 +33,31 @@ import io.sparktune.space.SearchSpace
  * `earlyStop` cancels the running trials (their jobs with interruptOnCancel) and keeps the finished
  * ones. The objective must be serializable: it runs on the executors.
  *
- * @param parallelism trials at once; <= 0: the cluster's task slots (defaultParallelism); at most
- *                    128 and at most the slots
- * @param timeoutSeconds after this, the running trials are cancelled and fmin returns
+ * With a tracking server (`mlflowTrackingUri` or MLFLOW_TRACKING_URI, http(s) or databricks), each
+ * fmin call is an MLflow parent run and each trial a child run (tag `mlflow.parentRunId`) with its
+ * values as params (a choice's option, not its index), `loss` as metric, its state and id as tags
+ * (a failed trial's run FAILED with the error, a cancelled one KILLED); the parent gets `best_loss`
+ * and the best values as `best_<param>`. Logging happens in a background thread: a server that is
+ * down costs a bounded wait and one warning naming what was not logged, never the search.
+ *
+ * @param parallelism          trials at once; <= 0: the cluster's task slots (defaultParallelism); at
+ *                             most 128 and at most the slots
+ * @param timeoutSeconds       after this, the running trials are cancelled and fmin returns
+ * @param mlflowTrackingUri    the tracking server; None: MLFLOW_TRACKING_URI; neither: no logging
+ * @param mlflowExperimentName the experiment of a new parent run (created if missing); None:
+ *                             MLFLOW_EXPERIMENT_NAME, else MLFLOW_EXPERIMENT_ID, else Default
+ * @param mlflowRunId          the parent run (the caller's, left running); None: MLFLOW_RUN_ID; neither:
+ *                             a new run, ended when fmin returns
+ * @param mlflowLogging        false: nothing is logged
  */
 final class SparkTrials(
     val spark: SparkSession,
     parallelism: Int = 0,
-    val timeoutSeconds: Option[Double] = None) {
+    val timeoutSeconds: Option[Double] = None,
+    val mlflowTrackingUri: Option[String] = None,
+    val mlflowExperimentName: Option[String] = None,
+    val mlflowRunId: Option[String] = None,
+    val mlflowLogging: Boolean = true) {
 
   timeoutSeconds.foreach { t =>
     if (!(t > 0)) throw new IllegalArgumentException(s"SparkTrials: timeoutSeconds must be positive, got $t")
@@ -55,6 +74,7 @@ final class SparkTrials(
    * @param lossThreshold stop once a loss is below it
    * @param earlyStop     called with the finished trials after each one; true stops the search
    * @param queue         trials dispatched beyond `parallelism`
+   * @param showProgress  a status line on stderr (see [[ProgressLine]])
    */
   def fmin(
       fn: Map[String, Any] => Double,
@@ -64,14 +84,41 @@ final class SparkTrials(
       seed: Long = 0L,
       lossThreshold: Option[Double] = None,
       earlyStop: Seq[Trial] => Boolean = _ => false,
-      queue: Int = 1): FMinResult = {
+      queue: Int = 1,
+      showProgress: Boolean = true): FMinResult = {
     if (maxEvals < 0) throw new IllegalArgumentException(s"fmin: maxEvals must be >= 0, got $maxEvals")
     if (queue < 0) throw new IllegalArgumentException(s"fmin: queue must be >= 0, got $queue")
     SparkTrials.checkSerializable(fn)
     val study = Study.create(space, sampler = algo, seed = seed)
-    try new SparkTrials.Run(this, study, fn, effectiveParallelism + queue).run(maxEvals, lossThreshold, earlyStop)
-    finally study.close()
+    try {
+      val info = TunerInfo(classOf[SparkTrials], s"SparkTrials_${UUID.randomUUID().toString.take(12)}", Seq(
+        "maxEvals" -> maxEvals.toString, "algo" -> algo, "parallelism" -> effectiveParallelism.toString,
+        "seed" -> seed.toString, "queue" -> queue.toString) ++
+        timeoutSeconds.map(t => "timeoutSeconds" -> ParamText.show(t)) ++
+        lossThreshold.map(t => "lossThreshold" -> ParamText.show(t)))
+      val tracking = FMinTracking.start(mlflowSettings, info, SparkTrials.log.warn(_: String))
+      val progress = if (showProgress) Some(progressLine(maxEvals)) else None
+      val result =
+        try {
+          try new SparkTrials.Run(this, study, fn, effectiveParallelism + queue, tracking, progress)
+            .run(maxEvals, lossThreshold, earlyStop)
+          finally progress.foreach(_.end()) // before any MLflow warning
+        } catch {
+          case e: Throwable =>
+            tracking.failed(e)
+            throw e
+        }
+      tracking.succeeded(result.trials, result.best, space.toJson)
+      result
+    } finally study.close()
   }
+
+  /** Where fmin logs, from the arguments and else the environment (see the class docs). */
+  def mlflowSettings: MlflowSettings = MlflowSettings.resolve(mlflowLogging, mlflowTrackingUri.orNull,
+    mlflowRunId.orNull, mlflowExperimentName.orNull)
+
+  /** fmin's status line: stderr unless a test captures it. */
+  @volatile private[hyperopt] var progressLine: Int => ProgressLine = ProgressLine.stderr
 }
 
 /** What [[SparkTrials.fmin]] returns: every trial, in id order, and the best. */
@@ -89,6 +136,8 @@ final case class FMinResult(trials: Seq[Trial]) {
 }
 
 object SparkTrials {
+
+  private val log = LoggerFactory.getLogger(classOf[SparkTrials])
 
   /** hyperopt's cap on concurrent trials. */
   val MaxConcurrentJobsAllowed: Int = 128
@@ -133,7 +182,8 @@ object SparkTrials {
   private final class Running(val trial: Trial, val group: String)
 
   /** One fmin call: dispatches trials as jobs, tells the study as their jobs end. */
-  private final class Run(owner: SparkTrials, study: Study, fn: Map[String, Any] => Double, inFlight: Int) {
+  private final class Run(owner: SparkTrials, study: Study, fn: Map[String, Any] => Double, inFlight: Int,
+      tracking: FMinTracking, progress: Option[ProgressLine]) {
     private val sc = owner.spark.sparkContext
     private val prefix = s"sparktune-trials-${UUID.randomUUID().toString.take(12)}"
     private val finished = new LinkedBlockingQueue[(String, Try[TaskAnswer])]()
@@ -152,29 +202,52 @@ object SparkTrials {
       running(group) = new Running(trial, group)
       val values = valuesOf(trial)
       val objective = fn
+      // The answer is queued on the job's thread (parasitic): a cancelled job may end after the pool shut down.
       Future {
         sc.setJobGroup(group, s"sparktune trial ${trial.id}", interruptOnCancel = true)
         try sc.parallelize(Seq(values), 1).map(v => evaluate(objective, v)).collect().head
         finally sc.clearJobGroup()
-      }.onComplete(answer => finished.put((group, answer)))
+      }.onComplete(answer => finished.put((group, answer)))(ExecutionContext.parasitic)
     }
 
+    // What the progress line shows.
+    private var done = 0
+    private var failed = 0
+    private var cancelled = 0
+    private var bestLoss: Option[Double] = None
+
     private def finish(group: String, answer: Try[TaskAnswer]): Unit = running.remove(group).foreach { r =>
-      val id = r.trial.id
-      answer match {
-        case Success(TaskAnswer(loss, None)) if !loss.isNaN && !loss.isInfinite => study.tell(id, Outcome.ok(loss))
-        case Success(TaskAnswer(loss, None)) => study.tell(id, Outcome.fail(s"the objective returned $loss, not a finite loss"))
-        case Success(TaskAnswer(_, Some(trace))) => study.tell(id, Outcome.fail(trace))
-        case Failure(e) => study.tell(id, Outcome.fail(s"the trial's Spark job failed: ${e.getMessage}"))
+      val outcome = answer match {
+        case Success(TaskAnswer(loss, None)) if !loss.isNaN && !loss.isInfinite => Outcome.ok(loss)
+        case Success(TaskAnswer(loss, None)) => Outcome.fail(s"the objective returned $loss, not a finite loss")
+        case Success(TaskAnswer(_, Some(trace))) => Outcome.fail(trace)
+        case Failure(e) => Outcome.fail(s"the trial's Spark job failed: ${e.getMessage}")
       }
+      told(study.tell(r.trial.id, outcome))
     }
+
+    /** A trial the study has been told about: counted, and logged (in the background). */
+    private def told(trial: Trial): Unit = {
+      done += 1
+      trial.state match {
+        case Trial.Fail => failed += 1
+        case Trial.Cancelled => cancelled += 1
+        case _ => trial.value.foreach(v => bestLoss = Some(bestLoss.fold(v)(math.min(_, v))))
+      }
+      tracking.trialFinished(trial)
+    }
+
+    // Running: those with a slot, not the queued ones.
+    private def showProgress(): Unit = progress.foreach(
+      _.update(done, math.min(running.size, owner.effectiveParallelism), failed, cancelled, bestLoss))
 
     private def cancelRunning(why: String): Unit = {
       running.values.foreach { r =>
         sc.cancelJobGroup(r.group)
-        study.tell(r.trial.id, Outcome.cancelled(why))
+        told(study.tell(r.trial.id, Outcome.cancelled(why)))
       }
       running.clear()
+      showProgress()
     }
 
     def run(maxEvals: Int, lossThreshold: Option[Double], earlyStop: Seq[Trial] => Boolean): FMinResult = {
@@ -190,14 +263,17 @@ object SparkTrials {
               case None => exhausted = true // an exhausted grid
             }
           }
+          showProgress()
           if (running.isEmpty) stop = Some("done")
           else {
-            val next = deadline match {
-              case None => finished.take()
-              case Some(d) => finished.poll(math.max(0L, d - System.nanoTime()), TimeUnit.NANOSECONDS)
-            }
-            if (next == null) stop = Some(s"cancelled: the timeout (${owner.timeoutSeconds.get} s) was reached")
-            else {
+            // Wakes at least every second: the progress line's seconds go on.
+            val wait = deadline.fold(Run.TickNanos)(d => math.max(0L, math.min(d - System.nanoTime(), Run.TickNanos)))
+            val next = finished.poll(wait, TimeUnit.NANOSECONDS)
+            if (next == null) {
+              if (deadline.exists(System.nanoTime() >= _))
+                stop = Some(s"cancelled: the timeout (${owner.timeoutSeconds.get} s) was reached")
+              else progress.foreach(_.refresh())
+            } else {
               finish(next._1, next._2)
               var more = finished.poll()
               while (more != null) { finish(more._1, more._2); more = finished.poll() }
@@ -216,5 +292,9 @@ object SparkTrials {
       } finally pool.shutdown()
       FMinResult(study.trials)
     }
+  }
+
+  private object Run {
+    val TickNanos: Long = 1000L * 1000 * 1000
   }
 }

@@ -1,5 +1,8 @@
 package io.sparktune.hyperopt
 
+import java.io.{ByteArrayOutputStream, PrintStream}
+import java.nio.charset.StandardCharsets
+
 import io.sparktune.Trial
 import io.sparktune.ml.tuning.SparkSuiteBase
 import io.sparktune.space.{Hp, SearchSpace}
@@ -77,6 +80,29 @@ class SparkTrialsSuite extends SparkSuiteBase {
     assert(early.trials.count(_.isOk) >= 5 && early.trials.size < 100)
     val threshold = new SparkTrials(spark, 2).fmin(quadratic, space, maxEvals = 200, lossThreshold = Some(0.5))
     assert(threshold.best.get.value.get < 0.5 && threshold.trials.size < 200)
+  }
+
+  test("the progress line: the counts and the best loss as trials end, then the final line; off shows nothing") {
+    val bytes = new ByteArrayOutputStream()
+    val trials = new SparkTrials(spark, 2)
+    trials.progressLine = total =>
+      new ProgressLine(new PrintStream(bytes, true, StandardCharsets.UTF_8), total, inPlace = false, lineEvery = 0.0)
+    val result = trials.fmin(
+      p => { val x = p("x").asInstanceOf[Double]; if (x < -2) throw new IllegalStateException("small") else x * x },
+      space, maxEvals = 10, algo = "random", seed = 5L)
+    assert(result.numFailed > 0, "the seed gives a failure")
+    val lines = bytes.toString(StandardCharsets.UTF_8).split("\n").toSeq
+    assert(lines.size >= 3 && lines.forall(_.startsWith("sparktune fmin: ")), lines)
+    val done = lines.map(_.stripPrefix("sparktune fmin: ").takeWhile(_ != '/').toInt)
+    assert(done == done.sorted && done.head == 0, lines)
+    assert(lines.exists(l => l.contains("running 2")), lines)
+    val bestLoss = ProgressLine.text(0, 0, 0, 0, 0, result.best.flatMap(_.value)).split(", ").last
+    assert(lines.last.matches(s"sparktune fmin: 10/10 trials, running 0, failed ${result.numFailed}, " +
+      s"\\Q$bestLoss\\E, \\d+\\.\\d s"), lines.last)
+
+    bytes.reset()
+    trials.fmin(SparkTrialsSuite.quadratic, space, maxEvals = 2, showProgress = false)
+    assert(bytes.size == 0)
   }
 }
 

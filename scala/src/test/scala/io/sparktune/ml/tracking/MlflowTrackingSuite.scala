@@ -7,10 +7,6 @@ import java.time.Duration
 import scala.collection.mutable
 import scala.jdk.CollectionConverters._
 
-import org.apache.logging.log4j.LogManager
-import org.apache.logging.log4j.core.{LogEvent, Logger => CoreLogger}
-import org.apache.logging.log4j.core.appender.AbstractAppender
-import org.apache.logging.log4j.core.config.Property
 import org.apache.spark.ml.classification.{LogisticRegression, RandomForestClassifier}
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator
 import org.apache.spark.ml.tuning.ParamGridBuilder
@@ -42,19 +38,6 @@ class MlflowTrackingSuite extends SparkSuiteBase with BeforeAndAfterAll {
 
   private def experimentId(name: String) =
     server.get("experiments/get-by-name", "experiment_name" -> name).path("experiment").path("experiment_id").asText
-
-  /** The warnings logged while `body` runs. */
-  private def warnings[T](body: => T): (T, Seq[String]) = {
-    val seen = mutable.ArrayBuffer.empty[String]
-    val appender = new AbstractAppender("sparktune-test", null, null, true, Property.EMPTY_ARRAY) {
-      override def append(event: LogEvent): Unit = seen.synchronized(seen += event.getMessage.getFormattedMessage)
-    }
-    appender.start()
-    val root = LogManager.getRootLogger.asInstanceOf[CoreLogger]
-    root.addAppender(appender)
-    try (body, seen.synchronized(seen.toList))
-    finally root.removeAppender(appender)
-  }
 
   test("a grid search: a new parent run with the tuner's params and results, one child run per param map") {
     val est = lr
@@ -220,7 +203,7 @@ class MlflowTrackingSuite extends SparkSuiteBase with BeforeAndAfterAll {
     val store = tempDir("sparktune-mlflow-down").resolve("study.journal")
     val down = s"http://127.0.0.1:${MlflowServer.freePort()}"
     val est = lr
-    val (model, warned) = warnings {
+    val (model, warned) = CapturedLogs {
       cv(est).setSearchSpace(ParamSpace().add(est.regParam, Hp.uniform("regParam", 0.0, 0.1))).setMaxTrials(3)
         .setTrialStore(store.toString).setMlflowTrackingUri(down).fit(cancer)
     }
