@@ -129,10 +129,27 @@ def test_logging_off_logs_nothing(tracking_uri, breast_cancer, pipeline):
     pipe, lr = pipeline
     experiment = mlflow.set_experiment("python-off")
     cv = CrossValidator(estimator=pipe, evaluator=BinaryClassificationEvaluator(), numFolds=2, maxTrials=1,
-                        searchSpace={lr.regParam: hp.uniform("regParam", 0.0, 0.1)})
-    cv.setMlflowLogging(False)
+                        searchSpace={lr.regParam: hp.uniform("regParam", 0.0, 0.1)}, mlflowLogging=False)
     with mlflow.start_run() as run:
         cv.fit(breast_cancer)
     runs = MlflowClient().search_runs([experiment.experiment_id])
     assert [r.info.run_id for r in runs] == [run.info.run_id]
     assert not MlflowClient().get_run(run.info.run_id).data.params
+
+
+def test_without_an_active_run_a_new_parent_run_is_made_in_the_named_experiment_and_ended(tracking_uri,
+                                                                                        breast_cancer, pipeline):
+    pipe, lr = pipeline
+    assert mlflow.active_run() is None
+    tvs = TrainValidationSplit(estimator=pipe, evaluator=BinaryClassificationEvaluator(), seed=3, maxTrials=2,
+                               searchSpace={lr.regParam: hp.uniform("regParam", 0.0, 0.1)},
+                               mlflowTrackingUri=tracking_uri, mlflowExperimentName="python-kwargs")
+    tvs.fit(breast_cancer)
+    client = MlflowClient()
+    experiment = client.get_experiment_by_name("python-kwargs")
+    assert experiment is not None
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(children) == 2

@@ -360,6 +360,9 @@ class CrossValidator(
         timeout: float = 0.0,
         pruning: str = "",
         trialStore: str = "",
+        mlflowLogging: bool = True,
+        mlflowTrackingUri: str = "",
+        mlflowExperimentName: str = "",
     ) -> None:
         super().__init__()
         self._set(**self._input_kwargs)
@@ -382,6 +385,9 @@ class CrossValidator(
         timeout: float = 0.0,
         pruning: str = "",
         trialStore: str = "",
+        mlflowLogging: bool = True,
+        mlflowTrackingUri: str = "",
+        mlflowExperimentName: str = "",
     ) -> "CrossValidator":
         """Sets params for the cross validator."""
         return self._set(**self._input_kwargs)
@@ -434,6 +440,9 @@ class TrainValidationSplit(
         maxTrials: int = 10,
         timeout: float = 0.0,
         trialStore: str = "",
+        mlflowLogging: bool = True,
+        mlflowTrackingUri: str = "",
+        mlflowExperimentName: str = "",
     ) -> None:
         super().__init__()
         self._set(**self._input_kwargs)
@@ -454,6 +463,9 @@ class TrainValidationSplit(
         maxTrials: int = 10,
         timeout: float = 0.0,
         trialStore: str = "",
+        mlflowLogging: bool = True,
+        mlflowTrackingUri: str = "",
+        mlflowExperimentName: str = "",
     ) -> "TrainValidationSplit":
         """Sets params for the train validation split."""
         return self._set(**self._input_kwargs)
