@@ -612,6 +612,21 @@ mod tests {
     }
 
     #[test]
+    fn draws_around_a_kernel_stay_near_it_and_on_the_support() {
+        let dims = [Dim::Continuous { low: 0.0, high: 1.0 }, Dim::Stepped { low: 0.0, high: 20.0, step: 1.0 }];
+        let obs = vec![vec![0.3, 3.0], vec![0.5, 10.0], vec![0.6, 18.0]];
+        let pe = ParzenEstimator::new(&dims, &cols(&obs), None, &[1.0; 3], ParzenParams::default(), None);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let spread = |xs: &[Vec<f64>]| xs.iter().map(|x| (x[0] - 0.5).abs()).sum::<f64>() / xs.len() as f64;
+        let wide = pe.sample_around(&mut rng, 1, 2000, 1.0);
+        let narrow = pe.sample_around(&mut rng, 1, 2000, 0.5);
+        assert!(spread(&narrow) < 0.65 * spread(&wide), "{} vs {}", spread(&narrow), spread(&wide));
+        for x in wide.iter().chain(&narrow) {
+            assert!((0.0..=1.0).contains(&x[0]) && x[1].fract() == 0.0 && (0.0..=20.0).contains(&x[1]), "{x:?}");
+        }
+    }
+
+    #[test]
     fn unbounded_kernels_use_the_prior_scale() {
         let dims = [Dim::Unbounded { prior_mu: 0.0, prior_sigma: 1.0 }];
         let pe = ParzenEstimator::new(&dims, &[vec![5.0]], None, &[1.0], ParzenParams::default(), None);
