@@ -3,7 +3,10 @@
 //!
 //! `cargo bench -p sparktune-core --bench tpe_quality -- BUDGET SEEDS [SAMPLER_JSON ...]`
 //! prints, per sampler config and function, the median over seeds of the best value found.
-//! Default configs: random, qmc and tpe with its defaults.
+//! Default configs: random, qmc and tpe with its defaults. SEEDS is a count N (seeds 0..N, spread
+//! over 63 bits) or a comma-separated list of study seeds; `shared` is the list the shared suite's
+//! sparktune runs use (its fmin's `rstate=np.random.default_rng(s)` for s in 0..10, drawn as
+//! sparktune.hyperopt's fmin draws the study seed), so that its figures can be reproduced here.
 
 use std::f64::consts::PI;
 
@@ -104,6 +107,32 @@ fn spread(i: u64) -> u64 {
     (z ^ (z >> 31)) >> 1
 }
 
+/// The study seeds of the shared suite's seeds 0..10: `np.random.default_rng(s).integers(2**63 - 1)`.
+const SHARED_SEEDS: [u64; 10] = [
+    5874934615388537134,
+    4720721261117928062,
+    2412946043537042528,
+    789974133212406139,
+    8698157313321341862,
+    7424841456459477715,
+    4963690030598406526,
+    5765488047046174020,
+    3015786952870474233,
+    8026632172992807823,
+];
+
+/// The study seeds SEEDS names (see the module docs).
+fn parse_seeds(arg: Option<&String>) -> Vec<u64> {
+    match arg.map(String::as_str) {
+        None => (0..10).map(spread).collect(),
+        Some("shared") => SHARED_SEEDS.to_vec(),
+        Some(list) if list.contains(',') => {
+            list.split(',').map(|s| s.trim().parse().expect("SEEDS: a comma-separated list of u64")).collect()
+        }
+        Some(n) => (0..n.parse().expect("SEEDS: a count, a comma-separated list or 'shared'")).map(spread).collect(),
+    }
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
@@ -117,7 +146,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let budget = args.first().and_then(|a| a.parse().ok()).unwrap_or(100);
-    let seeds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let seeds = parse_seeds(args.get(1));
     let samplers: Vec<Value> = if args.len() > 2 {
         args[2..].iter().map(|a| serde_json::from_str(a).expect("a sampler config as JSON")).collect()
     } else {
@@ -127,9 +156,9 @@ fn main() {
         let t = std::time::Instant::now();
         let mut line = Vec::new();
         for (name, f, root) in spaces() {
-            let bests = (0..seeds).map(|s| best_of(sampler, &root, f, budget, spread(s))).collect();
+            let bests = seeds.iter().map(|&s| best_of(sampler, &root, f, budget, s)).collect();
             line.push(format!("{name}={:.5}", median(bests)));
         }
-        println!("{sampler} budget={budget} seeds={seeds} {} ({:.1} s)", line.join(" "), t.elapsed().as_secs_f64());
+        println!("{sampler} budget={budget} seeds={} {} ({:.1} s)", seeds.len(), line.join(" "), t.elapsed().as_secs_f64());
     }
 }

@@ -196,6 +196,7 @@ fn bad_tpe_settings_are_refused_by_name() {
         (json!({"kind": "tpe", "gamma": 0}), "gamma"),
         (json!({"kind": "tpe", "n_ei_candidates": 0}), "n_ei_candidates"),
         (json!({"kind": "tpe", "prior_weight": -1}), "prior_weight"),
+        (json!({"kind": "tpe", "local_fraction": 1.5}), "local_fraction"),
         (json!({"kind": "tpe", "gama": 0.2}), "gama"),
     ] {
         let config = json!({"space": {"sparktune_space": 1, "root": quadratic_space()}, "sampler": setting});

@@ -185,7 +185,8 @@ impl Kernels {
         Kernels::Continuous { mus, sigmas, scale, shift, low, high, log_norm }
     }
 
-    fn sample<R: RngCore + ?Sized>(&self, rng: &mut R, k: usize) -> f64 {
+    /// Draws from kernel `k`, its bandwidth times `narrow` (a categorical kernel as it is).
+    fn sample<R: RngCore + ?Sized>(&self, rng: &mut R, k: usize, narrow: f64) -> f64 {
         match self {
             Kernels::Categorical { n_options, rows, row_of, .. } => {
                 let r = row_of[k] as usize;
@@ -201,12 +202,12 @@ impl Kernels {
             }
             Kernels::Continuous { mus, sigmas, low, high, .. } => {
                 if low.is_infinite() {
-                    return mus[k] + sigmas[k] * standard_normal(rng);
+                    return mus[k] + narrow * sigmas[k] * standard_normal(rng);
                 }
-                truncnorm_ppf(uniform01(rng), mus[k], sigmas[k], *low, *high)
+                truncnorm_ppf(uniform01(rng), mus[k], narrow * sigmas[k], *low, *high)
             }
             Kernels::Stepped { mus, sigmas, low, high, step, .. } => {
-                let x = truncnorm_ppf(uniform01(rng), mus[k], sigmas[k], *low, *high);
+                let x = truncnorm_ppf(uniform01(rng), mus[k], narrow * sigmas[k], *low, *high);
                 // Snap to the grid, whose ends lie half a step inside the support.
                 let (first, last) = (low + step / 2.0, high - step / 2.0);
                 (first + ((x - first) / step).round() * step).clamp(first, last)
@@ -356,9 +357,20 @@ impl ParzenEstimator {
             .map(|_| {
                 let u = uniform01(rng) * cumulative.last().copied().unwrap_or(1.0);
                 let k = cumulative.partition_point(|c| *c <= u).min(self.weights.len() - 1);
-                self.dims.iter().map(|kernels| kernels.sample(rng, k)).collect()
+                self.dims.iter().map(|kernels| kernels.sample(rng, k, 1.0)).collect()
             })
             .collect()
+    }
+
+    /// Draws `n` points from kernel `k` alone (an observation's), its bandwidths times `narrow`.
+    pub(crate) fn sample_around<R: RngCore + ?Sized>(
+        &self,
+        rng: &mut R,
+        k: usize,
+        n: usize,
+        narrow: f64,
+    ) -> Vec<Vec<f64>> {
+        (0..n).map(|_| self.dims.iter().map(|kernels| kernels.sample(rng, k, narrow)).collect()).collect()
     }
 
     /// ln of the mixture's density (or mass, for discrete dimensions) at each point.
@@ -598,6 +610,21 @@ mod tests {
         assert!(near > 1500, "most draws near the observations: {near}");
         assert!(xs.iter().all(|x| (0.0..=1.0).contains(&x[0])));
         assert!(xs.iter().all(|x| x[1].fract() == 0.0 && (0.0..=8.0).contains(&x[1])));
+    }
+
+    #[test]
+    fn draws_around_a_kernel_stay_near_it_and_on_the_support() {
+        let dims = [Dim::Continuous { low: 0.0, high: 1.0 }, Dim::Stepped { low: 0.0, high: 20.0, step: 1.0 }];
+        let obs = vec![vec![0.3, 3.0], vec![0.5, 10.0], vec![0.6, 18.0]];
+        let pe = ParzenEstimator::new(&dims, &cols(&obs), None, &[1.0; 3], ParzenParams::default(), None);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let spread = |xs: &[Vec<f64>]| xs.iter().map(|x| (x[0] - 0.5).abs()).sum::<f64>() / xs.len() as f64;
+        let wide = pe.sample_around(&mut rng, 1, 2000, 1.0);
+        let narrow = pe.sample_around(&mut rng, 1, 2000, 0.5);
+        assert!(spread(&narrow) < 0.65 * spread(&wide), "{} vs {}", spread(&narrow), spread(&wide));
+        for x in wide.iter().chain(&narrow) {
+            assert!((0.0..=1.0).contains(&x[0]) && x[1].fract() == 0.0 && (0.0..=20.0).contains(&x[1]), "{x:?}");
+        }
     }
 
     #[test]
