@@ -26,6 +26,7 @@ _TPE_NAMES = {
     "max_below": "max_below",
     "multivariate": "multivariate",
     "constant_liar": "constant_liar",
+    "local_fraction": "local_fraction",
 }
 _IGNORED = {"verbose"}  # hyperopt's logging switch: nothing to switch here
 
