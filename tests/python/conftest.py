@@ -1,6 +1,11 @@
 """One local[2] SparkSession for the whole run, with sparktune's jar (found as users find it)."""
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -56,3 +61,52 @@ def pipeline(breast_cancer):
         lr,
     ]
     return Pipeline(stages=stages), lr
+
+
+def _unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def free_port():
+    """A port of 127.0.0.1 nothing listens on (for a tracking server that is down)."""
+    return _unused_port()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """`mlflow server` on a free port of 127.0.0.1 (sqlite store, local artifacts), for the whole
+    run; its URI. Stopped at the end."""
+    pytest.importorskip("mlflow")
+    root = tmp_path_factory.mktemp("mlflow")
+    port = _unused_port()
+    uri = f"http://127.0.0.1:{port}"
+    log = open(root / "server.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+         "--default-artifact-root", str(root / "art"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1"],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 240
+        while True:
+            assert server.poll() is None, (root / "server.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.time() < deadline, "mlflow server not healthy: " + (root / "server.log").read_text()[-2000:]
+            time.sleep(0.5)
+        yield uri
+    finally:
+        os.killpg(server.pid, 15)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, 9)
+        log.close()

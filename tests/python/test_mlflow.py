@@ -2,11 +2,6 @@
 trials under that run and leaves it running; checked with MLflow's own Python client."""
 
 import math
-import os
-import socket
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
@@ -19,48 +14,13 @@ from sparktune.ml.tuning import CrossValidator, TrainValidationSplit  # noqa: E4
 from sparktune.space import hp  # noqa: E402
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def tracking_uri(tmp_path_factory):
-    """`mlflow server` on a free port of 127.0.0.1, sqlite store, local artifacts; stopped after."""
-    root = tmp_path_factory.mktemp("mlflow")
-    port = _free_port()
-    uri = f"http://127.0.0.1:{port}"
-    log = open(root / "server.log", "wb")
-    server = subprocess.Popen(
-        ["mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--default-artifact-root", str(root / "art"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 240
-        while True:
-            assert server.poll() is None, (root / "server.log").read_text()[-2000:]
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.time() < deadline, "mlflow server not healthy"
-            time.sleep(0.5)
-        previous = mlflow.get_tracking_uri()
-        mlflow.set_tracking_uri(uri)
-        yield uri
-        mlflow.set_tracking_uri(previous)
-    finally:
-        os.killpg(server.pid, 15)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, 9)
-        log.close()
+def tracking_uri(mlflow_server):
+    """conftest's tracking server as mlflow's tracking URI for this module."""
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(mlflow_server)
+    yield mlflow_server
+    mlflow.set_tracking_uri(previous)
 
 
 def test_fit_in_an_active_run_nests_its_trials_and_leaves_the_run_running(tracking_uri, breast_cancer,

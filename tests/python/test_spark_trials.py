@@ -8,17 +8,13 @@ The cluster is started once for the module (about 10 s). A SparkSession the othe
 import math
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
 import numpy as np
 import pytest
 
-from sparktune.hyperopt import STATUS_OK, SparkTrials, early_stop, fmin, hp, rand, tpe
+from sparktune.hyperopt import STATUS_OK, SparkTrials, fmin, hp, rand, tpe
 from sparktune.hyperopt.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR
 from sparktune.hyperopt.spark_trials import ObjectiveNotPicklable, _parallelism
 
@@ -260,44 +256,6 @@ def test_progress_line_counts_running_failed_and_best(cluster, capsys):
 # -- MLflow -----------------------------------------------------------------------------------------
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def mlflow_server():
-    pytest.importorskip("mlflow")
-    tmp = tempfile.mkdtemp(prefix="sparktune-mlflow-")
-    port = _free_port()
-    log = open(os.path.join(tmp, "server.log"), "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{tmp}/mlflow.db",
-         "--default-artifact-root", f"{tmp}/artifacts", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(uri + "/health", timeout=2).read()
-                break
-            except Exception:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("mlflow server did not start: " + open(log.name).read()[-2000:])
-                time.sleep(0.5)
-        yield uri
-    finally:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-        log.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def logging_objective(p):
     import mlflow
 
@@ -348,11 +306,11 @@ def test_mlflow_parent_and_child_runs(cluster, mlflow_server):
         mlflow.set_tracking_uri(None)
 
 
-def test_mlflow_down_warns_and_the_search_runs(cluster, caplog):
+def test_mlflow_down_warns_and_the_search_runs(cluster, caplog, free_port):
     pytest.importorskip("mlflow")
     import mlflow
 
-    mlflow.set_tracking_uri(f"http://127.0.0.1:{_free_port()}")
+    mlflow.set_tracking_uri(f"http://127.0.0.1:{free_port}")
     try:
         trials = SparkTrials(parallelism=2, spark_session=cluster)
         fmin(quadratic, SPACE, algo=rand.suggest, max_evals=4, trials=trials, show_progressbar=False)
