@@ -28,7 +28,6 @@ import numbers
 import pickle
 import queue
 import sys
-import time
 import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -306,8 +305,8 @@ class _SparkRun:
                 self.best_loss = loss
         early_stop_state: List[Any] = []
         stop: Optional[str] = None
-        if progress_callback is progress.default_callback:
-            progress_callback = status_line
+        if progress_callback is progress.default_callback:  # no tqdm bar: no carriage returns in a log file
+            progress_callback = progress.plain_progress_callback
         n_done = trials.count_by_state_synced(JOB_STATE_DONE)
         try:
             with progress_callback(initial=n_done, total=max_evals if max_evals != sys.maxsize else None) as bar:
@@ -394,55 +393,3 @@ def _spark_error(e: Exception) -> str:
         if line and not line.startswith(("An error occurred while calling", "Traceback")):
             return line[:500]
     return text[:500] or type(e).__name__
-
-
-class _StatusLine:
-    """`12/32 trials, 4.1s, running 2, failed 1, best loss 0.0123` on stderr: rewritten in place on a
-    terminal or in a notebook, a new line every 10 s otherwise (a log file gets no carriage returns)."""
-
-    def __init__(self, initial: int, total: Optional[int], stream: Any):
-        self.n = initial
-        self.total = total
-        self.postfix: Any = None
-        self._stream = stream
-        isatty = getattr(stream, "isatty", None)
-        self._in_place = bool(isatty and isatty()) or "ipykernel" in sys.modules
-        self._every = 0.2 if self._in_place else 10.0
-        self._start = time.monotonic()
-        self._shown = self._start if not self._in_place else 0.0
-
-    def update(self, n: int) -> None:
-        self.n += n
-
-    def refresh(self) -> None:
-        now = time.monotonic()
-        if now - self._shown >= self._every:
-            self._shown = now
-            self.show()
-
-    def text(self) -> str:
-        total = f"/{self.total}" if self.total else ""
-        post = f", {self.postfix}" if self.postfix else ""
-        return f"{self.n}{total} trials, {time.monotonic() - self._start:.1f}s{post}"
-
-    def show(self, last: bool = False) -> None:
-        if self._in_place:
-            self._stream.write(f"\r{self.text()}{' ' * 8}" + ("\n" if last else ""))
-        else:
-            self._stream.write(self.text() + "\n")
-        self._stream.flush()
-
-
-def status_line(initial: int, total: Optional[int]):
-    """The progress callback SparkTrials uses for show_progressbar=True (see _StatusLine)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def line():
-        status = _StatusLine(initial, total, sys.stderr)
-        try:
-            yield status
-        finally:
-            status.show(last=True)
-
-    return line()
