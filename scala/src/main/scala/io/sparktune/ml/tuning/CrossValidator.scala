@@ -47,12 +47,12 @@ class CrossValidator(override val uid: String)
     transformSchema(dataset.schema, logging = true)
     val r = tuner(dataset).fit(dataset)
     val model = new CrossValidatorModel(uid, r.bestModel,
-      avgMetrics = r.entries.map(_.value).toArray,
+      avgMetrics = r.metrics,
       stdMetrics = r.entries.map(_.std).toArray,
       foldMetrics = r.entries.map(_.folds).toArray,
       bestIndex = r.bestIndex,
       bestParams = r.bestParams,
-      trialIds = r.entries.map(_.trial.fold(-1L)(_.id)).toArray,
+      trialIds = r.trialIds,
       trials = r.trials,
       trialsJson = r.trialsJson)
     r.subModels.foreach(model.setSubModels)

@@ -39,10 +39,10 @@ class TrainValidationSplit(override val uid: String)
     transformSchema(dataset.schema, logging = true)
     val r = tuner(dataset).fit(dataset)
     val model = new TrainValidationSplitModel(uid, r.bestModel,
-      validationMetrics = r.entries.map(_.value).toArray,
+      validationMetrics = r.metrics,
       bestIndex = r.bestIndex,
       bestParams = r.bestParams,
-      trialIds = r.entries.map(_.trial.fold(-1L)(_.id)).toArray,
+      trialIds = r.trialIds,
       trials = r.trials,
       trialsJson = r.trialsJson)
     r.subModels.foreach(m => model.setSubModels(m.head))

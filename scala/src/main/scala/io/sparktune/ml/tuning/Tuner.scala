@@ -22,7 +22,14 @@ private[tuning] final case class TuningResult(
     /** `subModels(fold)(entry)`, when collectSubModels (null for a model this fit did not train). */
     subModels: Option[Array[Array[Model[_]]]],
     trials: Seq[Trial],
-    trialsJson: String)
+    trialsJson: String) {
+
+  /** Each entry's metric, in entry order (avgMetrics, validationMetrics). */
+  def metrics: Array[Double] = entries.map(_.value).toArray
+
+  /** Each entry's trial id in the core, -1 for an entry that has no trial. */
+  def trialIds: Array[Long] = entries.map(_.trial.fold(-1L)(_.id)).toArray
+}
 
 /**
  * The search shared by [[CrossValidator]] (k folds) and [[TrainValidationSplit]] (one split): the

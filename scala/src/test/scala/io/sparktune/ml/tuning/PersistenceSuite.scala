@@ -21,10 +21,7 @@ class PersistenceSuite extends SparkSuiteBase {
 
   private val lr = new LogisticRegression().setMaxIter(8)
   private lazy val pipe = pipeline(lr)
-  private val grid: Array[ParamMap] = new ParamGridBuilder()
-    .addGrid(lr.regParam, Array(0.001, 0.1))
-    .addGrid(lr.elasticNetParam, Array(0.0, 1.0))
-    .build()
+  private val grid: Array[ParamMap] = regularizationGrid(lr)
 
   private def evaluator = new BinaryClassificationEvaluator().setMetricName("areaUnderPR")
 

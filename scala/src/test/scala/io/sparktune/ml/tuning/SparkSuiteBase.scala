@@ -44,6 +44,15 @@ trait SparkSuiteBase extends AnyFunSuite {
     lr))
 
   /**
+   * regParam {0.001, 0.1} x elasticNetParam {0, 1} of `lr`: four maps, built with sparktune's
+   * ParamGridBuilder (Spark's, re-exported by the package object).
+   */
+  def regularizationGrid(lr: LogisticRegression): Array[ParamMap] = new ParamGridBuilder()
+    .addGrid(lr.regParam, Array(0.001, 0.1))
+    .addGrid(lr.elasticNetParam, Array(0.0, 1.0))
+    .build()
+
+  /**
    * Three sound configurations of `lr` in [[pipeline]], then one that learns nothing (no iteration:
    * AUC 0.5 on every fold), which median pruning stops after its first fold.
    */

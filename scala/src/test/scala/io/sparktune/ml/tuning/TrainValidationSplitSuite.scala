@@ -16,11 +16,7 @@ class TrainValidationSplitSuite extends SparkSuiteBase {
 
   private val lr = new LogisticRegression().setMaxIter(10)
   private lazy val pipe = pipeline(lr)
-  // sparktune's ParamGridBuilder is Spark's, re-exported.
-  private val grid: Array[ParamMap] = new ParamGridBuilder()
-    .addGrid(lr.regParam, Array(0.001, 0.1))
-    .addGrid(lr.elasticNetParam, Array(0.0, 1.0))
-    .build()
+  private val grid: Array[ParamMap] = regularizationGrid(lr)
   private val seed = 13L
 
   private def coefficients(model: Model[_]): Seq[Double] =
