@@ -29,3 +29,37 @@ def test_zip_importers_keep_their_index_and_still_import(tmp_path, monkeypatch):
     assert importlib.import_module("zipped_pkg.second").VALUE == 2
     _spark_task._keep_zip_indexes()  # the next task of the reused worker: nothing left to swap
     assert {p: f for p, f in sys.path_importer_cache.items() if p.startswith(str(archive))} == swapped
+
+
+class _Objective:
+    """Stands for the broadcast of the objective: evaluate() reads `.value`."""
+
+    def __init__(self, fn):
+        self.value = fn
+
+
+def test_worker_objects_are_frozen_but_the_objectives_garbage_is_collected():
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    held = []
+
+    def objective(values):
+        node = Node()
+        node.self = node  # a cycle: only the cyclic collector frees it
+        held.append(weakref.ref(node))
+        return {"loss": values["x"], "status": "ok", "frozen": gc.get_freeze_count()}
+
+    gc.unfreeze()
+    try:
+        answer = _spark_task.evaluate(_Objective(objective), {"x": 1.0}, None)
+        assert answer[0] == "ok"
+        result = _spark_task.pickle.loads(answer[1])
+        assert result["frozen"] > 0  # the worker's objects were frozen before the objective ran
+        gc.collect()  # what Spark's daemon does after the task
+        assert held[0]() is None  # the objective's cyclic garbage was not frozen with them
+    finally:
+        gc.unfreeze()

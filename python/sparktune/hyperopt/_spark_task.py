@@ -9,6 +9,7 @@ plain values, so that nothing the objective returns can fail the task (and make 
     ("load_error", ...same fields): the objective could not be unpickled here
 """
 
+import gc
 import pickle
 import sys
 import time
@@ -83,10 +84,20 @@ def _keep_zip_indexes():
                 pass
 
 
+def _freeze_worker_objects():
+    """Moves what the worker holds now (pyspark, the objective and its imports) out of the cyclic
+    collector's sight. Spark's daemon runs gc.collect() after every task of a reused worker, and
+    the next task's input waits for it: 15-40 ms a trial with pyspark alone, more with big
+    libraries. Freezing before the objective runs keeps its own garbage collectable; frozen
+    objects are still freed by reference counting."""
+    gc.freeze()
+
+
 def evaluate(objective, values, mlflow_run):
     """Runs the objective (a broadcast of `Pickled`) on `values`; see the module docs."""
     start = time.time()
     _keep_zip_indexes()
+    _freeze_worker_objects()
     try:
         from pyspark import TaskContext
 
