@@ -273,7 +273,8 @@ def test_mlflow_parent_and_child_runs(cluster, mlflow_server):
     mlflow.set_tracking_uri(mlflow_server)
     try:
         mlflow.set_experiment("spark-trials")
-        space = {"x": hp.uniform("x", -2, 2), "kind": hp.choice("kind", ["good", "bad", "good2"])}
+        space = {"x": hp.uniform("x", -2, 2), "kind": hp.choice("kind", ["good", "bad", "good2"]),
+                 "tree": {"depth": hp.randint("depth", 2, 5)}}
         with mlflow.start_run(run_name="mine") as parent:
             trials = SparkTrials(parallelism=2, spark_session=cluster)
             fmin(logging_objective, space, algo=rand.suggest, max_evals=8, trials=trials,
@@ -292,6 +293,8 @@ def test_mlflow_parent_and_child_runs(cluster, mlflow_server):
             x = doc["misc"]["vals"]["x"][0]
             assert run.data.params["kind"] == kind  # the option, not its index
             assert float(run.data.params["x"]) == pytest.approx(x)
+            # A nested dict's entry as outer.inner, as the Scala FMin names it:
+            assert int(run.data.params["tree.depth"]) == doc["misc"]["vals"]["depth"][0]
             # Logged by the objective, inside its task on an executor:
             assert run.data.metrics["inside"] == pytest.approx(x * 10)
             assert int(run.data.params["worker_pid"]) != DRIVER_PID
@@ -302,6 +305,30 @@ def test_mlflow_parent_and_child_runs(cluster, mlflow_server):
                 assert run.data.tags["status"] == "ok" and run.info.status == "FINISHED"
                 assert run.data.metrics["loss"] == pytest.approx((x - 1) ** 2)
         assert client.get_run(parent.info.run_id).info.status == "FINISHED"  # ended by the with block
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def sum_of_values(p):
+    return float(sum(p.values()))
+
+
+def test_mlflow_logs_every_param_of_a_wide_space(cluster, mlflow_server):
+    """MLflow takes at most 100 params a batch: a trial with 120 is logged in two."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(mlflow_server)
+    try:
+        mlflow.set_experiment("spark-trials-wide")
+        space = {f"p{i:03d}": hp.uniform(f"p{i:03d}", 0, 1) for i in range(120)}
+        with mlflow.start_run(run_name="wide") as parent:
+            trials = SparkTrials(parallelism=1, spark_session=cluster)
+            fmin(sum_of_values, space, algo=rand.suggest, max_evals=1, trials=trials, show_progressbar=False)
+        (child,) = MlflowClient(mlflow_server).search_runs(
+            [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+        assert set(child.data.params) == set(space)
+        assert float(child.data.params["p119"]) == pytest.approx(trials.trials[0]["misc"]["vals"]["p119"][0])
     finally:
         mlflow.set_tracking_uri(None)
 

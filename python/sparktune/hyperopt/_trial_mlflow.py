@@ -3,10 +3,10 @@
 Only when MLflow is importable and a tracking URI is set (mlflow.set_tracking_uri or
 $MLFLOW_TRACKING_URI) or a run is active: the parent is the active run if there is one (left
 running: it is the caller's), else a run sparktune creates and ends. Each trial's child run
-(tag mlflow.parentRunId) is created by the driver before its task starts, with the trial's
-parameters as the objective receives them (a choice's option, not its index); the task makes it
-the active run, so that mlflow.log_* inside the objective land there; the driver then logs the
-loss and the status and ends it.
+(tag mlflow.parentRunId) is created by the driver before its task starts, with the values the
+objective receives as params (a choice's option, not its index; named as sparktune's Scala FMin
+names them, see `trial_params`); the task makes it the active run, so that mlflow.log_* inside
+the objective land there; the driver then logs the loss and the status and ends it.
 
 Logging never fails the search: a tracking server that does not answer is warned about once and
 logging stops for the rest of the run. The driver's writes after a trial go through one
@@ -23,13 +23,15 @@ import numbers
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 logger = logging.getLogger(__name__)
 
 PARENT_TAG = "mlflow.parentRunId"
 # MLflow's limit on a param value (older servers: 500 characters).
 MAX_PARAM_CHARS = 500
+# MLflow's limit on the params of one log_batch call.
+MAX_PARAMS_PER_BATCH = 100
 
 
 def _tracking_uri_set() -> bool:
@@ -58,78 +60,40 @@ def _param_text(value: Any) -> str:
     return text if len(text) <= MAX_PARAM_CHARS else text[: MAX_PARAM_CHARS - 3] + "..."
 
 
-class _Labels:
-    """label -> the value the objective receives for it, from a trial's raw point."""
+def trial_params(values: Any) -> Dict[str, str]:
+    """A trial's values, as its objective receives them, as MLflow params named as sparktune's Scala
+    FMin names them: a dict's entries by key (a nested dict's as `outer.inner`), else `value`."""
+    if not isinstance(values, dict):
+        return {"value": _param_text(values)}
+    out: Dict[str, str] = {}
 
-    def __init__(self, compiled: Any):
-        from sparktune.space import Expr
-
-        self._compiled = compiled
-        self._options: Dict[str, List[Any]] = {}
-        self._kinds: Dict[str, str] = {}
-
-        def walk(value: Any) -> None:
-            if isinstance(value, Expr):
-                self._kinds.setdefault(value.label, value.kind)
-                if value.options is not None:
-                    self._options.setdefault(value.label, value.options)
-                    for option in value.options:
-                        walk(option)
-                else:
-                    for arg in value.args.values():
-                        walk(arg)
-            elif isinstance(value, dict):
-                for v in value.values():
-                    walk(v)
-            elif isinstance(value, (list, tuple)):
-                for v in value:
-                    walk(v)
-
-        walk(getattr(compiled, "space", None))
-
-    def params(self, point: Dict[str, Any]) -> Dict[str, str]:
-        out = {}
-        for label, raw in point.items():
-            options = self._options.get(label)
-            if options is None:
-                value: Any = int(raw) if self._kinds.get(label) == "randint" else raw
+    def flatten(prefix: str, entries: Dict[Any, Any]) -> None:
+        for key, value in entries.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict) and value:
+                flatten(name + ".", value)
             else:
-                value = self._option(label, options, int(raw), point)
-            out[label] = _param_text(value)
-        return out
+                out[name] = _param_text(value)
 
-    def _option(self, label: str, options: List[Any], index: int, point: Dict[str, Any]) -> Any:
-        option = options[index] if 0 <= index < len(options) else index
-        from sparktune.hyperopt._space import _has_expr
-
-        if not _has_expr(option):
-            return option
-        # A nested space: its value at this point, as the objective sees it.
-        from sparktune.space import space_eval
-
-        try:
-            return space_eval(option, point)
-        except Exception:  # only a label for the log: the index says which option
-            return f"option {index}"
+    flatten("", values)
+    return out
 
 
 class TrialRuns:
     """The parent run and the trials' child runs of one fmin call (see the module docs)."""
 
-    def __init__(self, mlflow: Any, client: Any, uri: str, experiment_id: str, parent_id: str, own_parent: bool,
-                 compiled: Any):
+    def __init__(self, mlflow: Any, client: Any, uri: str, experiment_id: str, parent_id: str, own_parent: bool):
         self._mlflow = mlflow
         self._client = client
         self.uri = uri
         self.experiment_id = experiment_id
         self.parent_id = parent_id
         self._own_parent = own_parent
-        self._labels = _Labels(compiled)
         self._broken = False
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sparktune-mlflow")
 
     @classmethod
-    def start(cls, compiled: Any) -> Optional["TrialRuns"]:
+    def start(cls) -> Optional["TrialRuns"]:
         """The runs of a new search, or None when MLflow logging is off or its server is down."""
         # Importing mlflow takes seconds: only when the caller imported it (and may have set a
         # tracking URI or started a run) or named a tracking server in the environment.
@@ -152,13 +116,13 @@ class TrialRuns:
 
             client = MlflowClient(uri)
             if active is not None:
-                return cls(mlflow, client, uri, active.info.experiment_id, active.info.run_id, False, compiled)
+                return cls(mlflow, client, uri, active.info.experiment_id, active.info.run_id, False)
             from mlflow.tracking.fluent import _get_experiment_id
 
             experiment_id = _get_experiment_id() or "0"
             parent = client.create_run(experiment_id, run_name="sparktune-fmin",
                                        tags={"sparktune.trials": "SparkTrials"})
-            return cls(mlflow, client, uri, experiment_id, parent.info.run_id, True, compiled)
+            return cls(mlflow, client, uri, experiment_id, parent.info.run_id, True)
         except Exception as e:
             logger.warning("MLflow logging is off for this search: %s: %s", type(e).__name__, e)
             return None
@@ -169,8 +133,8 @@ class TrialRuns:
             logger.warning("MLflow: %s failed (%s: %s); the rest of the search is not logged", what,
                            type(e).__name__, e)
 
-    def child(self, tid: Any, point: Dict[str, Any]) -> Optional[str]:
-        """Creates trial `tid`'s child run with its parameters; its run id (None when logging broke)."""
+    def child(self, tid: Any, values: Any) -> Optional[str]:
+        """Creates trial `tid`'s child run with its values as params; its run id (None when logging broke)."""
         if self._broken:
             return None
         try:
@@ -178,9 +142,9 @@ class TrialRuns:
 
             run = self._client.create_run(self.experiment_id, run_name=f"trial-{tid}",
                                           tags={PARENT_TAG: self.parent_id, "trial_id": str(tid)})
-            params = [Param(k, v) for k, v in self._labels.params(point).items()]
-            if params:
-                self._client.log_batch(run.info.run_id, params=params[:100])
+            params = [Param(k, v) for k, v in trial_params(values).items()]
+            for first in range(0, len(params), MAX_PARAMS_PER_BATCH):
+                self._client.log_batch(run.info.run_id, params=params[first:first + MAX_PARAMS_PER_BATCH])
             return run.info.run_id
         except Exception as e:
             self._failed(f"creating the run of trial {tid}", e)

@@ -200,7 +200,7 @@ class _SparkRun:
         # One thread per job in flight: each blocks in collect(); in PySpark's pinned-thread mode
         # each has its own JVM thread, so that its job group is its own.
         self.pool = ThreadPoolExecutor(max_workers=self.in_flight, thread_name_prefix="sparktune-trial")
-        self.mlflow = TrialRuns.start(search.compiled)
+        self.mlflow = TrialRuns.start()
         self.n_failed = 0
         self.best_loss = math.inf
 
@@ -217,7 +217,7 @@ class _SparkRun:
         values = search.compiled.values(trial["values"])
         self.owner._values[doc["tid"]] = values
         group = f"{self.prefix}-{doc['tid']}"
-        run_id = self.mlflow.child(doc["tid"], trial["point"]) if self.mlflow else None
+        run_id = self.mlflow.child(doc["tid"], values) if self.mlflow else None
         mlflow_run = self.mlflow.task_info(run_id) if run_id else None
         self.running[group] = _Running(trial, doc, group, run_id)
         future = self.pool.submit(self._job, group, values, mlflow_run)
