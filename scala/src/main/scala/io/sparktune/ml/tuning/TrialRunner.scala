@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger
 import scala.collection.mutable
 import scala.util.control.NonFatal
 
-import org.apache.spark.{SparkContext, SparkThrowable}
+import org.apache.spark.{JobExecutionStatus, SparkContext, SparkThrowable}
 import org.apache.spark.ml.{Estimator, Model}
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.ParamMap
@@ -148,7 +148,8 @@ private[tuning] final class TrialRunner(
       try while (!stopped) {
         if (pastDeadline) underWay.forEach(id => toCancel.add(id))
         toCancel.forEach { id =>
-          if (underWay.contains(id)) sc.cancelJobGroup(jobGroup(id)) else toCancel.remove(id)
+          if (!underWay.contains(id)) toCancel.remove(id)
+          else if (hasRunningJob(jobGroup(id))) sc.cancelJobGroup(jobGroup(id))
         }
         Thread.sleep(100)
       } catch { case _: InterruptedException => () }
@@ -156,6 +157,12 @@ private[tuning] final class TrialRunner(
     t.setDaemon(true)
     t.start()
     t
+  }
+
+  /** Whether a job of `group` runs now: cancelling a group without one makes Spark warn, every 100 ms. */
+  private def hasRunningJob(group: String): Boolean = {
+    val status = sc.statusTracker
+    status.getJobIdsForGroup(group).exists(id => status.getJobInfo(id).exists(_.status == JobExecutionStatus.RUNNING))
   }
 
   private def fill(pool: Option[ThreadPoolExecutor]): Unit = {

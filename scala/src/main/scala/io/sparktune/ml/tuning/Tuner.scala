@@ -63,6 +63,7 @@ private[tuning] final class Tuner(
     val metric = Tuner.metricName(eval)
     val direction = if (eval.isLargerBetter) "maximize" else "minimize"
     val pruning = Pruning($(params.pruning), eval.isLargerBetter)
+    CancelledFitLog.install() // the fits it cancels (pruned, timed out) are no ERRORs
     val store = Option($(params.trialStore)).filter(_.nonEmpty)
     val study = CoreStudy.open(search.spaceJson, search.sampler, $(params.seed), direction, store)
     // Trials as MLflow child runs, logged in the background.
