@@ -204,8 +204,9 @@ impl Columns {
         for &p in params {
             let internal = &self.internal[p];
             values.push(ids.iter().map(|&i| internal[i]).collect::<Vec<f64>>());
-            let order: Vec<u32> =
-                self.sorted[p].iter().map(|&i| slot[i as usize]).filter(|&k| k != u32::MAX).collect();
+            // Sized up front: a filtered collect would grow it step by step.
+            let mut order = Vec::with_capacity(ids.len());
+            order.extend(self.sorted[p].iter().map(|&i| slot[i as usize]).filter(|&k| k != u32::MAX));
             orders.push(order);
         }
         for &i in ids {

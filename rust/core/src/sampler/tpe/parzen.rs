@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
-use crate::sampler::gauss::{log_gauss_mass, truncnorm_ppf, LN_SQRT_2PI};
+use crate::sampler::gauss::{log_gauss_mass, TruncNorm, LN_SQRT_2PI};
 use crate::space::{standard_normal, uniform01};
 
 /// One dimension, in the sampler's internal coordinates.
@@ -185,33 +185,27 @@ impl Kernels {
         Kernels::Continuous { mus, sigmas, scale, shift, low, high, log_norm }
     }
 
-    /// Draws from kernel `k`, its bandwidth times `narrow` (a categorical kernel as it is).
-    fn sample<R: RngCore + ?Sized>(&self, rng: &mut R, k: usize, narrow: f64) -> f64 {
+    /// Kernel `k`'s distribution, its bandwidth times `narrow` (a categorical kernel as it is),
+    /// ready for draws: a truncated normal's CDF at its bounds is computed once for all of them.
+    fn kernel(&self, k: usize, narrow: f64) -> KernelDraw<'_> {
         match self {
             Kernels::Categorical { n_options, rows, row_of, .. } => {
                 let r = row_of[k] as usize;
-                let row = &rows[r * n_options..(r + 1) * n_options];
-                let mut u = uniform01(rng);
-                for (i, p) in row.iter().enumerate() {
-                    if u < *p {
-                        return i as f64;
-                    }
-                    u -= p;
-                }
-                (n_options - 1) as f64
+                KernelDraw::Categorical(&rows[r * n_options..(r + 1) * n_options])
             }
             Kernels::Continuous { mus, sigmas, low, high, .. } => {
                 if low.is_infinite() {
-                    return mus[k] + narrow * sigmas[k] * standard_normal(rng);
+                    return KernelDraw::Normal { mu: mus[k], sigma: narrow * sigmas[k] };
                 }
-                truncnorm_ppf(uniform01(rng), mus[k], narrow * sigmas[k], *low, *high)
+                KernelDraw::Truncated(TruncNorm::new(mus[k], narrow * sigmas[k], *low, *high))
             }
-            Kernels::Stepped { mus, sigmas, low, high, step, .. } => {
-                let x = truncnorm_ppf(uniform01(rng), mus[k], narrow * sigmas[k], *low, *high);
-                // Snap to the grid, whose ends lie half a step inside the support.
-                let (first, last) = (low + step / 2.0, high - step / 2.0);
-                (first + ((x - first) / step).round() * step).clamp(first, last)
-            }
+            Kernels::Stepped { mus, sigmas, low, high, step, .. } => KernelDraw::Stepped {
+                dist: TruncNorm::new(mus[k], narrow * sigmas[k], *low, *high),
+                // The grid's ends lie half a step inside the support.
+                first: low + step / 2.0,
+                last: high - step / 2.0,
+                step: *step,
+            },
         }
     }
 
@@ -229,6 +223,27 @@ impl Kernels {
             }
             return;
         }
+        let terms = self.memo_terms(x, memo);
+        acc.iter_mut().zip(terms).for_each(|(a, t)| *a += t);
+    }
+
+    /// `add_log_pdf` onto `base`, into the empty `acc` (the same bits as copying base first).
+    #[inline(always)]
+    fn start_log_pdf(&self, x: f64, base: &[f64], acc: &mut Vec<f64>, memo: &mut Vec<(u64, Vec<f64>)>) {
+        if let Kernels::Continuous { scale, shift, .. } = self {
+            acc.extend(base.iter().zip(scale).zip(shift).map(|((b, s), t)| {
+                let z = x * s - t;
+                b - z * z
+            }));
+            return;
+        }
+        let terms = self.memo_terms(x, memo);
+        acc.extend(base.iter().zip(terms).map(|(b, t)| b + t));
+    }
+
+    /// A discrete dimension's terms at `x` from `memo`, computed on the first ask.
+    #[inline(always)]
+    fn memo_terms<'m>(&self, x: f64, memo: &'m mut Vec<(u64, Vec<f64>)>) -> &'m [f64] {
         let key = x.to_bits();
         let at = match memo.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
@@ -237,7 +252,7 @@ impl Kernels {
                 memo.len() - 1
             }
         };
-        acc.iter_mut().zip(&memo[at].1).for_each(|(a, t)| *a += t);
+        &memo[at].1
     }
 
     /// A discrete dimension's ln mass at `x`, one term per kernel.
@@ -267,6 +282,40 @@ impl Kernels {
         match self {
             Kernels::Continuous { log_norm, .. } => Some(log_norm),
             _ => None,
+        }
+    }
+}
+
+/// One kernel of one dimension, ready for draws (see `Kernels::kernel`).
+#[derive(Clone, Copy, Debug)]
+enum KernelDraw<'a> {
+    /// The option probabilities.
+    Categorical(&'a [f64]),
+    Normal { mu: f64, sigma: f64 },
+    Truncated(TruncNorm),
+    /// Drawn truncated, then snapped to the grid from `first` to `last`.
+    Stepped { dist: TruncNorm, first: f64, last: f64, step: f64 },
+}
+
+impl KernelDraw<'_> {
+    fn draw<R: RngCore + ?Sized>(&self, rng: &mut R) -> f64 {
+        match *self {
+            KernelDraw::Categorical(row) => {
+                let mut u = uniform01(rng);
+                for (i, p) in row.iter().enumerate() {
+                    if u < *p {
+                        return i as f64;
+                    }
+                    u -= p;
+                }
+                (row.len() - 1) as f64
+            }
+            KernelDraw::Normal { mu, sigma } => mu + sigma * standard_normal(rng),
+            KernelDraw::Truncated(dist) => dist.ppf(uniform01(rng)),
+            KernelDraw::Stepped { dist, first, last, step } => {
+                let x = dist.ppf(uniform01(rng));
+                (first + ((x - first) / step).round() * step).clamp(first, last)
+            }
         }
     }
 }
@@ -357,7 +406,7 @@ impl ParzenEstimator {
             .map(|_| {
                 let u = uniform01(rng) * cumulative.last().copied().unwrap_or(1.0);
                 let k = cumulative.partition_point(|c| *c <= u).min(self.weights.len() - 1);
-                self.dims.iter().map(|kernels| kernels.sample(rng, k, 1.0)).collect()
+                self.dims.iter().map(|d| d.kernel(k, 1.0).draw(rng)).collect()
             })
             .collect()
     }
@@ -370,7 +419,8 @@ impl ParzenEstimator {
         n: usize,
         narrow: f64,
     ) -> Vec<Vec<f64>> {
-        (0..n).map(|_| self.dims.iter().map(|kernels| kernels.sample(rng, k, narrow)).collect()).collect()
+        let kernel: Vec<KernelDraw<'_>> = self.dims.iter().map(|d| d.kernel(k, narrow)).collect();
+        (0..n).map(|_| kernel.iter().map(|d| d.draw(rng)).collect()).collect()
     }
 
     /// ln of the mixture's density (or mass, for discrete dimensions) at each point.
@@ -408,8 +458,13 @@ impl ParzenEstimator {
     #[inline(always)]
     fn log_pdf_one_portable(&self, x: &[f64], acc: &mut Vec<f64>, memo: &mut [Vec<(u64, Vec<f64>)>]) -> f64 {
         acc.clear();
-        acc.extend_from_slice(&self.base);
-        for ((kernels, &xd), memo) in self.dims.iter().zip(x).zip(memo) {
+        let mut dims = self.dims.iter().zip(x).zip(memo);
+        // The first dimension's pass starts from the constants: one pass less over memory.
+        match dims.next() {
+            Some(((kernels, &xd), memo)) => kernels.start_log_pdf(xd, &self.base, acc, memo),
+            None => acc.extend_from_slice(&self.base),
+        }
+        for ((kernels, &xd), memo) in dims {
             kernels.add_log_pdf(xd, acc, memo);
         }
         log_sum_exp(acc)
@@ -513,16 +568,25 @@ fn log_sum_exp(xs: &[f64]) -> f64 {
     // kernels of a large history are that far from a given point: a block of such terms is skipped.
     let cut = max - 40.0;
     let mut sums = [0.0; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        if chunk.iter().all(|&x| x < cut) {
-            continue;
+    let n_chunks = xs.len() / LANES;
+    // The blocks to sum are listed first, branch-free, then summed in order: whether a block is
+    // skipped is too irregular for the branch predictor.
+    const BATCH: usize = 64;
+    let mut live = [0usize; BATCH];
+    for first in (0..n_chunks).step_by(BATCH) {
+        let mut n_live = 0;
+        for c in first..(first + BATCH).min(n_chunks) {
+            let chunk = &xs[c * LANES..(c + 1) * LANES];
+            live[n_live] = c;
+            n_live += usize::from(!chunk.iter().fold(true, |all, &x| all & (x < cut)));
         }
-        for (s, &x) in sums.iter_mut().zip(chunk) {
-            *s += exp_nonpositive(x - max);
+        for &c in &live[..n_live] {
+            for (s, &x) in sums.iter_mut().zip(&xs[c * LANES..(c + 1) * LANES]) {
+                *s += exp_nonpositive(x - max);
+            }
         }
     }
+    let rest = &xs[n_chunks * LANES..];
     let sum = sums.iter().sum::<f64>() + rest.iter().map(|&x| exp_nonpositive(x - max)).sum::<f64>();
     max + sum.ln()
 }
