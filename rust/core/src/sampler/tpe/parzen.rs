@@ -209,36 +209,16 @@ impl Kernels {
         }
     }
 
-    /// Adds this dimension's ln density at `x` (less the part folded into the per-kernel constant),
-    /// kernel by kernel, into `acc`. The discrete kinds look their terms up per kernel; since the
+    /// This dimension's part of the ln density at `x` (less the part folded into the per-kernel
+    /// constant), kernel by kernel. The discrete kinds look their terms up per kernel; since the
     /// candidates of one proposal fall on few options or grid points, `memo` keeps those terms as a
-    /// vector per x, which later candidates at the same x add as a continuous dimension's.
+    /// vector per x, which later candidates at the same x add as they are.
     #[inline(always)]
-    fn add_log_pdf(&self, x: f64, acc: &mut [f64], memo: &mut Vec<(u64, Vec<f64>)>) {
-        if let Kernels::Continuous { scale, shift, .. } = self {
-            // Slices of equal length, no branch: the compiler vectorises it.
-            for ((a, s), t) in acc.iter_mut().zip(scale).zip(shift) {
-                let z = x * s - t;
-                *a -= z * z;
-            }
-            return;
+    fn op<'a>(&'a self, x: f64, memo: &'a mut Vec<(u64, Vec<f64>)>) -> Op<'a> {
+        match self {
+            Kernels::Continuous { scale, shift, .. } => Op::Square { x, scale, shift },
+            _ => Op::Add(self.memo_terms(x, memo)),
         }
-        let terms = self.memo_terms(x, memo);
-        acc.iter_mut().zip(terms).for_each(|(a, t)| *a += t);
-    }
-
-    /// `add_log_pdf` onto `base`, into the empty `acc` (the same bits as copying base first).
-    #[inline(always)]
-    fn start_log_pdf(&self, x: f64, base: &[f64], acc: &mut Vec<f64>, memo: &mut Vec<(u64, Vec<f64>)>) {
-        if let Kernels::Continuous { scale, shift, .. } = self {
-            acc.extend(base.iter().zip(scale).zip(shift).map(|((b, s), t)| {
-                let z = x * s - t;
-                b - z * z
-            }));
-            return;
-        }
-        let terms = self.memo_terms(x, memo);
-        acc.extend(base.iter().zip(terms).map(|(b, t)| b + t));
     }
 
     /// A discrete dimension's terms at `x` from `memo`, computed on the first ask.
@@ -282,6 +262,73 @@ impl Kernels {
         match self {
             Kernels::Continuous { log_norm, .. } => Some(log_norm),
             _ => None,
+        }
+    }
+}
+
+/// One dimension's part of the ln density at a point, per kernel (see `Kernels::op`).
+#[derive(Clone, Copy)]
+enum Op<'a> {
+    /// A continuous kernel's -(x * scale - shift)^2.
+    Square { x: f64, scale: &'a [f64], shift: &'a [f64] },
+    /// A discrete kernel's ln mass, looked up.
+    Add(&'a [f64]),
+}
+
+impl Op<'_> {
+    /// `from` with this part added, into the empty `acc`.
+    #[inline(always)]
+    fn start(self, from: &[f64], acc: &mut Vec<f64>) {
+        match self {
+            Op::Square { x, scale, shift } => acc.extend(from.iter().zip(scale).zip(shift).map(|((b, s), t)| {
+                let z = x * s - t;
+                b - z * z
+            })),
+            Op::Add(terms) => acc.extend(from.iter().zip(terms).map(|(b, t)| b + t)),
+        }
+    }
+
+    /// Adds this part to `acc`.
+    #[inline(always)]
+    fn add(self, acc: &mut [f64]) {
+        match self {
+            // Slices of equal length, no branch: the compiler vectorises it.
+            Op::Square { x, scale, shift } => {
+                for ((a, s), t) in acc.iter_mut().zip(scale).zip(shift) {
+                    let z = x * s - t;
+                    *a -= z * z;
+                }
+            }
+            Op::Add(terms) => acc.iter_mut().zip(terms).for_each(|(a, t)| *a += t),
+        }
+    }
+
+    /// Adds this part, then `next`'s, to `acc` in one pass (the same bits as two).
+    #[inline(always)]
+    fn add_with(self, next: Op<'_>, acc: &mut [f64]) {
+        match (self, next) {
+            (Op::Square { x, scale, shift }, Op::Square { x: x2, scale: scale2, shift: shift2 }) => {
+                for ((((a, s), t), s2), t2) in acc.iter_mut().zip(scale).zip(shift).zip(scale2).zip(shift2) {
+                    let z = x * s - t;
+                    let z2 = x2 * s2 - t2;
+                    *a = (*a - z * z) - z2 * z2;
+                }
+            }
+            (Op::Square { x, scale, shift }, Op::Add(terms)) => {
+                for (((a, s), t), u) in acc.iter_mut().zip(scale).zip(shift).zip(terms) {
+                    let z = x * s - t;
+                    *a = (*a - z * z) + u;
+                }
+            }
+            (Op::Add(terms), Op::Square { x, scale, shift }) => {
+                for (((a, u), s), t) in acc.iter_mut().zip(terms).zip(scale).zip(shift) {
+                    let z = x * s - t;
+                    *a = (*a + u) - z * z;
+                }
+            }
+            (Op::Add(terms), Op::Add(terms2)) => {
+                acc.iter_mut().zip(terms).zip(terms2).for_each(|((a, u), u2)| *a = (*a + u) + u2)
+            }
         }
     }
 }
@@ -458,14 +505,18 @@ impl ParzenEstimator {
     #[inline(always)]
     fn log_pdf_one_portable(&self, x: &[f64], acc: &mut Vec<f64>, memo: &mut [Vec<(u64, Vec<f64>)>]) -> f64 {
         acc.clear();
-        let mut dims = self.dims.iter().zip(x).zip(memo);
-        // The first dimension's pass starts from the constants: one pass less over memory.
-        match dims.next() {
-            Some(((kernels, &xd), memo)) => kernels.start_log_pdf(xd, &self.base, acc, memo),
+        let mut ops = self.dims.iter().zip(x).zip(memo.iter_mut()).map(|((kernels, &xd), memo)| kernels.op(xd, memo));
+        // The first dimension's pass starts from the constants, and the others go two by two:
+        // fewer passes over memory, each kernel's sum added up in the same order.
+        match ops.next() {
+            Some(op) => op.start(&self.base, acc),
             None => acc.extend_from_slice(&self.base),
         }
-        for ((kernels, &xd), memo) in dims {
-            kernels.add_log_pdf(xd, acc, memo);
+        while let Some(op) = ops.next() {
+            match ops.next() {
+                Some(next) => op.add_with(next, acc),
+                None => op.add(acc),
+            }
         }
         log_sum_exp(acc)
     }
