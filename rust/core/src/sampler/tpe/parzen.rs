@@ -165,21 +165,23 @@ impl Kernels {
             last.1 + LN_SQRT_2PI + mass
         };
         let n_obs = mus.len() - 1;
-        let log_norm: Vec<f64> = mus
-            .iter()
-            .zip(&sigmas)
-            .enumerate()
-            .map(|(k, (&mu, &s))| match memo.as_mut().filter(|_| k < n_obs) {
-                Some(NormMemo { ids, slots }) => {
-                    let slot = &mut slots[ids[k]];
+        let mut log_norms = Vec::with_capacity(mus.len());
+        let kernels = mus.iter().zip(&sigmas);
+        match memo.as_mut() {
+            // The observations' kernels through their slots (one per id), the prior's computed.
+            Some(NormMemo { ids, slots }) if ids.len() >= n_obs => {
+                for ((&mu, &s), &id) in kernels.clone().zip(&ids[..n_obs]) {
+                    let slot = &mut slots[id];
                     if slot.0.to_bits() != s.to_bits() {
                         *slot = (s, log_norm(mu, s));
                     }
-                    slot.1
+                    log_norms.push(slot.1);
                 }
-                None => log_norm(mu, s),
-            })
-            .collect();
+                log_norms.extend(kernels.skip(n_obs).map(|(&mu, &s)| log_norm(mu, s)));
+            }
+            _ => log_norms.extend(kernels.map(|(&mu, &s)| log_norm(mu, s))),
+        }
+        let log_norm = log_norms;
         let scale: Vec<f64> = sigmas.iter().map(|s| FRAC_1_SQRT_2 / s).collect();
         let shift = mus.iter().zip(&scale).map(|(m, s)| m * s).collect();
         Kernels::Continuous { mus, sigmas, scale, shift, low, high, log_norm }
