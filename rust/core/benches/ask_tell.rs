@@ -2,7 +2,10 @@
 //! the proposal time against the history's size. Prints figures; asserts nothing about time.
 //!
 //! `cargo bench -p sparktune-core --bench ask_tell` (everything), or `... -- tpe [SIZE ...]` for the
-//! TPE proposal times alone (a short run to profile, e.g. under callgrind).
+//! TPE proposal times alone (a short run to profile, e.g. under callgrind), or `... -- suggest [N]` for
+//! the space and objective of the shared suite's suggest_latency.py: N asks and tells (1,000 unless
+//! told), their time per trial without Python's share, and a checksum of every proposed point (the
+//! same before and after a change that must not alter the proposals).
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
@@ -81,8 +84,50 @@ fn proposals(s: &mut Study, n: usize) -> Duration {
     total
 }
 
+/// suggest_latency.py's space (hyperopt's names; ranges in log space where hyperopt's are).
+const LATENCY_SPACE: &str = r#"{"sparktune_space": 1, "root": {"dict": {
+    "lr": {"hp": "loguniform", "label": "lr", "low": -11.512925464970229, "high": 0},
+    "depth": {"hp": "quniform", "label": "depth", "low": 2, "high": 12, "q": 1},
+    "frac": {"hp": "uniform", "label": "frac", "low": 0, "high": 1},
+    "kind": {"hp": "choice", "label": "kind", "options": [{"const": "a"}, {"const": "b"}, {"const": "c"}]},
+    "units": {"hp": "qloguniform", "label": "units", "low": 2.0794415416798357, "high": 6.238324625039508, "q": 1},
+    "mom": {"hp": "normal", "label": "mom", "mu": 0.9, "sigma": 0.05}}}}"#;
+
+/// suggest_latency.py's run, without Python: `n` trials of TPE on its space and free objective.
+fn suggest_latency(n: usize) {
+    let mut s =
+        Study::from_json(&format!(r#"{{"space": {LATENCY_SPACE}, "sampler": {{"kind": "tpe"}}, "seed": 0}}"#)).unwrap();
+    let (mut ask, mut checksum) = (Duration::ZERO, 0u64);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t0 = Instant::now();
+        let trial = s.ask(1).unwrap().remove(0);
+        ask += t0.elapsed();
+        let p = |l: &str| trial.point.get(l).map_or(f64::NAN, |v| v.as_f64());
+        for l in ["lr", "depth", "frac", "kind", "units", "mom"] {
+            checksum = checksum.rotate_left(7) ^ p(l).to_bits();
+        }
+        let loss = (p("lr").log10() + 3.0).powi(2)
+            + (p("depth") - 6.0).powi(2) / 10.0
+            + p("frac")
+            + if p("kind") == 1.0 { 0.0 } else { 0.5 }
+            + (p("units") - 64.0).powi(2) / 1e4;
+        s.tell(trial.id, Outcome::ok(loss)).unwrap();
+    }
+    let total = start.elapsed();
+    println!(
+        "suggest_latency space, {n} trials: {} per trial, of which ask {}; points checksum {checksum:016x}",
+        per_op(total, n),
+        per_op(ask, n)
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("suggest") {
+        suggest_latency(args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000));
+        return;
+    }
     if args.first().map(String::as_str) == Some("tpe") {
         let sizes: Vec<usize> = args[1..].iter().filter_map(|a| a.parse().ok()).collect();
         for size in if sizes.is_empty() { vec![100, 1_000, 10_000] } else { sizes } {

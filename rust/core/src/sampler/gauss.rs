@@ -114,18 +114,34 @@ pub(crate) fn log_gauss_mass(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Draws from N(mu, sigma) truncated to [low, high] by inverting the CDF with uniform `u` in [0, 1).
-pub(crate) fn truncnorm_ppf(u: f64, mu: f64, sigma: f64, low: f64, high: f64) -> f64 {
-    let (a, b) = ((low - mu) / sigma, (high - mu) / sigma);
-    // Work in the lower tail, where Φ keeps its precision; mirror when both bounds are above the mean.
-    let z = if a >= 0.0 {
-        let (pa, pb) = (ndtr(-b), ndtr(-a));
-        -ndtri(pa + u * (pb - pa))
-    } else {
-        let (pa, pb) = (ndtr(a), ndtr(b));
-        ndtri(pa + u * (pb - pa))
-    };
-    (mu + sigma * z).clamp(low, high)
+/// N(mu, sigma) truncated to [low, high], drawn by inverting the CDF, which is computed at the
+/// bounds (two erfc) once for any number of draws.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TruncNorm {
+    mu: f64,
+    sigma: f64,
+    low: f64,
+    high: f64,
+    /// Both bounds above the mean: drawn in the mirrored lower tail, where Φ keeps its precision.
+    mirrored: bool,
+    pa: f64,
+    pb: f64,
+}
+
+impl TruncNorm {
+    pub(crate) fn new(mu: f64, sigma: f64, low: f64, high: f64) -> Self {
+        let (a, b) = ((low - mu) / sigma, (high - mu) / sigma);
+        let mirrored = a >= 0.0;
+        let (pa, pb) = if mirrored { (ndtr(-b), ndtr(-a)) } else { (ndtr(a), ndtr(b)) };
+        TruncNorm { mu, sigma, low, high, mirrored, pa, pb }
+    }
+
+    /// The quantile at `u` in [0, 1).
+    pub(crate) fn ppf(&self, u: f64) -> f64 {
+        let p = ndtri(self.pa + u * (self.pb - self.pa));
+        let z = if self.mirrored { -p } else { p };
+        (self.mu + self.sigma * z).clamp(self.low, self.high)
+    }
 }
 
 #[cfg(test)]
@@ -174,11 +190,11 @@ mod tests {
         for i in 0..1000 {
             let u = f64::from(i) / 1000.0;
             for &(mu, sigma, low, high) in &[(0.0, 1.0, -1.0, 1.0), (50.0, 1.0, 0.0, 1.0), (-50.0, 0.5, 0.0, 1.0)] {
-                let x = truncnorm_ppf(u, mu, sigma, low, high);
+                let x = TruncNorm::new(mu, sigma, low, high).ppf(u);
                 assert!((low..=high).contains(&x), "u={u} mu={mu} -> {x}");
             }
         }
         // The median of N(0, 1) truncated to [-1, 1] is 0.
-        assert!(truncnorm_ppf(0.5, 0.0, 1.0, -1.0, 1.0).abs() < 1e-12);
+        assert!(TruncNorm::new(0.0, 1.0, -1.0, 1.0).ppf(0.5).abs() < 1e-12);
     }
 }

@@ -204,8 +204,9 @@ impl Columns {
         for &p in params {
             let internal = &self.internal[p];
             values.push(ids.iter().map(|&i| internal[i]).collect::<Vec<f64>>());
-            let order: Vec<u32> =
-                self.sorted[p].iter().map(|&i| slot[i as usize]).filter(|&k| k != u32::MAX).collect();
+            // Sized up front: a filtered collect would grow it step by step.
+            let mut order = Vec::with_capacity(ids.len());
+            order.extend(self.sorted[p].iter().map(|&i| slot[i as usize]).filter(|&k| k != u32::MAX));
             orders.push(order);
         }
         for &i in ids {
@@ -244,7 +245,8 @@ impl TpeSampler {
         let history = ctx.history;
         let active = &self.columns.internal[group.params[0]];
         let sign = if ctx.direction == Direction::Maximize { -1.0 } else { 1.0 };
-        let mut finished: Vec<(f64, usize)> = Vec::new();
+        // Sized up front, as are the groups below: grown step by step they cost reallocations.
+        let mut finished: Vec<(f64, usize)> = Vec::with_capacity(history.len());
         let mut pending: Vec<usize> = Vec::new();
         for (i, (&state, &value)) in history.states().iter().zip(history.values()).enumerate() {
             if active.get(i).is_none_or(|x| x.is_nan()) {
@@ -271,9 +273,12 @@ impl TpeSampler {
         const ABOVE: u8 = 2;
         let mut mark = vec![0u8; history.len()];
         finished[..n_below].iter().for_each(|&(_, i)| mark[i] = BELOW);
+        let n_above = finished.len() - n_below + pending.len();
         finished[n_below..].iter().map(|&(_, i)| i).chain(pending).for_each(|i| mark[i] = ABOVE);
-        let below: Vec<usize> = (0..mark.len()).filter(|&i| mark[i] == BELOW).collect();
-        let above: Vec<usize> = (0..mark.len()).filter(|&i| mark[i] == ABOVE).collect();
+        let mut below: Vec<usize> = Vec::with_capacity(n_below);
+        below.extend((0..mark.len()).filter(|&i| mark[i] == BELOW));
+        let mut above: Vec<usize> = Vec::with_capacity(n_above);
+        above.extend((0..mark.len()).filter(|&i| mark[i] == ABOVE));
 
         let mut slot = vec![u32::MAX; history.len()];
         let mut norms: Vec<Vec<(f64, f64)>> =

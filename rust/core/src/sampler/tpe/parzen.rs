@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
-use crate::sampler::gauss::{log_gauss_mass, truncnorm_ppf, LN_SQRT_2PI};
+use crate::sampler::gauss::{log_gauss_mass, TruncNorm, LN_SQRT_2PI};
 use crate::space::{standard_normal, uniform01};
 
 /// One dimension, in the sampler's internal coordinates.
@@ -165,70 +165,67 @@ impl Kernels {
             last.1 + LN_SQRT_2PI + mass
         };
         let n_obs = mus.len() - 1;
-        let log_norm: Vec<f64> = mus
-            .iter()
-            .zip(&sigmas)
-            .enumerate()
-            .map(|(k, (&mu, &s))| match memo.as_mut().filter(|_| k < n_obs) {
-                Some(NormMemo { ids, slots }) => {
-                    let slot = &mut slots[ids[k]];
+        let mut log_norms = Vec::with_capacity(mus.len());
+        let kernels = mus.iter().zip(&sigmas);
+        match memo.as_mut() {
+            // The observations' kernels through their slots (one per id), the prior's computed.
+            Some(NormMemo { ids, slots }) if ids.len() >= n_obs => {
+                for ((&mu, &s), &id) in kernels.clone().zip(&ids[..n_obs]) {
+                    let slot = &mut slots[id];
                     if slot.0.to_bits() != s.to_bits() {
                         *slot = (s, log_norm(mu, s));
                     }
-                    slot.1
+                    log_norms.push(slot.1);
                 }
-                None => log_norm(mu, s),
-            })
-            .collect();
+                log_norms.extend(kernels.skip(n_obs).map(|(&mu, &s)| log_norm(mu, s)));
+            }
+            _ => log_norms.extend(kernels.map(|(&mu, &s)| log_norm(mu, s))),
+        }
+        let log_norm = log_norms;
         let scale: Vec<f64> = sigmas.iter().map(|s| FRAC_1_SQRT_2 / s).collect();
         let shift = mus.iter().zip(&scale).map(|(m, s)| m * s).collect();
         Kernels::Continuous { mus, sigmas, scale, shift, low, high, log_norm }
     }
 
-    /// Draws from kernel `k`, its bandwidth times `narrow` (a categorical kernel as it is).
-    fn sample<R: RngCore + ?Sized>(&self, rng: &mut R, k: usize, narrow: f64) -> f64 {
+    /// Kernel `k`'s distribution, its bandwidth times `narrow` (a categorical kernel as it is),
+    /// ready for draws: a truncated normal's CDF at its bounds is computed once for all of them.
+    fn kernel(&self, k: usize, narrow: f64) -> KernelDraw<'_> {
         match self {
             Kernels::Categorical { n_options, rows, row_of, .. } => {
                 let r = row_of[k] as usize;
-                let row = &rows[r * n_options..(r + 1) * n_options];
-                let mut u = uniform01(rng);
-                for (i, p) in row.iter().enumerate() {
-                    if u < *p {
-                        return i as f64;
-                    }
-                    u -= p;
-                }
-                (n_options - 1) as f64
+                KernelDraw::Categorical(&rows[r * n_options..(r + 1) * n_options])
             }
             Kernels::Continuous { mus, sigmas, low, high, .. } => {
                 if low.is_infinite() {
-                    return mus[k] + narrow * sigmas[k] * standard_normal(rng);
+                    return KernelDraw::Normal { mu: mus[k], sigma: narrow * sigmas[k] };
                 }
-                truncnorm_ppf(uniform01(rng), mus[k], narrow * sigmas[k], *low, *high)
+                KernelDraw::Truncated(TruncNorm::new(mus[k], narrow * sigmas[k], *low, *high))
             }
-            Kernels::Stepped { mus, sigmas, low, high, step, .. } => {
-                let x = truncnorm_ppf(uniform01(rng), mus[k], narrow * sigmas[k], *low, *high);
-                // Snap to the grid, whose ends lie half a step inside the support.
-                let (first, last) = (low + step / 2.0, high - step / 2.0);
-                (first + ((x - first) / step).round() * step).clamp(first, last)
-            }
+            Kernels::Stepped { mus, sigmas, low, high, step, .. } => KernelDraw::Stepped {
+                dist: TruncNorm::new(mus[k], narrow * sigmas[k], *low, *high),
+                // The grid's ends lie half a step inside the support.
+                first: low + step / 2.0,
+                last: high - step / 2.0,
+                step: *step,
+            },
         }
     }
 
-    /// Adds this dimension's ln density at `x` (less the part folded into the per-kernel constant),
-    /// kernel by kernel, into `acc`. The discrete kinds look their terms up per kernel; since the
+    /// This dimension's part of the ln density at `x` (less the part folded into the per-kernel
+    /// constant), kernel by kernel. The discrete kinds look their terms up per kernel; since the
     /// candidates of one proposal fall on few options or grid points, `memo` keeps those terms as a
-    /// vector per x, which later candidates at the same x add as a continuous dimension's.
+    /// vector per x, which later candidates at the same x add as they are.
     #[inline(always)]
-    fn add_log_pdf(&self, x: f64, acc: &mut [f64], memo: &mut Vec<(u64, Vec<f64>)>) {
-        if let Kernels::Continuous { scale, shift, .. } = self {
-            // Slices of equal length, no branch: the compiler vectorises it.
-            for ((a, s), t) in acc.iter_mut().zip(scale).zip(shift) {
-                let z = x * s - t;
-                *a -= z * z;
-            }
-            return;
+    fn op<'a>(&'a self, x: f64, memo: &'a mut Vec<(u64, Vec<f64>)>) -> Op<'a> {
+        match self {
+            Kernels::Continuous { scale, shift, .. } => Op::Square { x, scale, shift },
+            _ => Op::Add(self.memo_terms(x, memo)),
         }
+    }
+
+    /// A discrete dimension's terms at `x` from `memo`, computed on the first ask.
+    #[inline(always)]
+    fn memo_terms<'m>(&self, x: f64, memo: &'m mut Vec<(u64, Vec<f64>)>) -> &'m [f64] {
         let key = x.to_bits();
         let at = match memo.iter().position(|(k, _)| *k == key) {
             Some(at) => at,
@@ -237,7 +234,7 @@ impl Kernels {
                 memo.len() - 1
             }
         };
-        acc.iter_mut().zip(&memo[at].1).for_each(|(a, t)| *a += t);
+        &memo[at].1
     }
 
     /// A discrete dimension's ln mass at `x`, one term per kernel.
@@ -267,6 +264,107 @@ impl Kernels {
         match self {
             Kernels::Continuous { log_norm, .. } => Some(log_norm),
             _ => None,
+        }
+    }
+}
+
+/// One dimension's part of the ln density at a point, per kernel (see `Kernels::op`).
+#[derive(Clone, Copy)]
+enum Op<'a> {
+    /// A continuous kernel's -(x * scale - shift)^2.
+    Square { x: f64, scale: &'a [f64], shift: &'a [f64] },
+    /// A discrete kernel's ln mass, looked up.
+    Add(&'a [f64]),
+}
+
+impl Op<'_> {
+    /// `from` with this part added, into the empty `acc`.
+    #[inline(always)]
+    fn start(self, from: &[f64], acc: &mut Vec<f64>) {
+        match self {
+            Op::Square { x, scale, shift } => acc.extend(from.iter().zip(scale).zip(shift).map(|((b, s), t)| {
+                let z = x * s - t;
+                b - z * z
+            })),
+            Op::Add(terms) => acc.extend(from.iter().zip(terms).map(|(b, t)| b + t)),
+        }
+    }
+
+    /// Adds this part to `acc`.
+    #[inline(always)]
+    fn add(self, acc: &mut [f64]) {
+        match self {
+            // Slices of equal length, no branch: the compiler vectorises it.
+            Op::Square { x, scale, shift } => {
+                for ((a, s), t) in acc.iter_mut().zip(scale).zip(shift) {
+                    let z = x * s - t;
+                    *a -= z * z;
+                }
+            }
+            Op::Add(terms) => acc.iter_mut().zip(terms).for_each(|(a, t)| *a += t),
+        }
+    }
+
+    /// Adds this part, then `next`'s, to `acc` in one pass (the same bits as two).
+    #[inline(always)]
+    fn add_with(self, next: Op<'_>, acc: &mut [f64]) {
+        match (self, next) {
+            (Op::Square { x, scale, shift }, Op::Square { x: x2, scale: scale2, shift: shift2 }) => {
+                for ((((a, s), t), s2), t2) in acc.iter_mut().zip(scale).zip(shift).zip(scale2).zip(shift2) {
+                    let z = x * s - t;
+                    let z2 = x2 * s2 - t2;
+                    *a = (*a - z * z) - z2 * z2;
+                }
+            }
+            (Op::Square { x, scale, shift }, Op::Add(terms)) => {
+                for (((a, s), t), u) in acc.iter_mut().zip(scale).zip(shift).zip(terms) {
+                    let z = x * s - t;
+                    *a = (*a - z * z) + u;
+                }
+            }
+            (Op::Add(terms), Op::Square { x, scale, shift }) => {
+                for (((a, u), s), t) in acc.iter_mut().zip(terms).zip(scale).zip(shift) {
+                    let z = x * s - t;
+                    *a = (*a + u) - z * z;
+                }
+            }
+            (Op::Add(terms), Op::Add(terms2)) => {
+                acc.iter_mut().zip(terms).zip(terms2).for_each(|((a, u), u2)| *a = (*a + u) + u2)
+            }
+        }
+    }
+}
+
+/// One kernel of one dimension, ready for draws (see `Kernels::kernel`).
+#[derive(Clone, Copy, Debug)]
+enum KernelDraw<'a> {
+    /// The option probabilities.
+    Categorical(&'a [f64]),
+    Normal { mu: f64, sigma: f64 },
+    Truncated(TruncNorm),
+    /// Drawn truncated, then snapped to the grid from `first` to `last`.
+    Stepped { dist: TruncNorm, first: f64, last: f64, step: f64 },
+}
+
+impl KernelDraw<'_> {
+    fn draw<R: RngCore + ?Sized>(&self, rng: &mut R) -> f64 {
+        match *self {
+            KernelDraw::Categorical(row) => {
+                let mut u = uniform01(rng);
+                for (i, p) in row.iter().enumerate() {
+                    if u < *p {
+                        return i as f64;
+                    }
+                    u -= p;
+                }
+                (row.len() - 1) as f64
+            }
+            KernelDraw::Normal { mu, sigma } => mu + sigma * standard_normal(rng),
+            KernelDraw::Truncated(dist) => dist.ppf(uniform01(rng)),
+            KernelDraw::Stepped { dist, first, last, step } => {
+                let x = dist.ppf(uniform01(rng));
+                (first + ((x - first) / step).round() * step).clamp(first, last)
+            }
         }
     }
 }
@@ -357,7 +455,7 @@ impl ParzenEstimator {
             .map(|_| {
                 let u = uniform01(rng) * cumulative.last().copied().unwrap_or(1.0);
                 let k = cumulative.partition_point(|c| *c <= u).min(self.weights.len() - 1);
-                self.dims.iter().map(|kernels| kernels.sample(rng, k, 1.0)).collect()
+                self.dims.iter().map(|d| d.kernel(k, 1.0).draw(rng)).collect()
             })
             .collect()
     }
@@ -370,7 +468,8 @@ impl ParzenEstimator {
         n: usize,
         narrow: f64,
     ) -> Vec<Vec<f64>> {
-        (0..n).map(|_| self.dims.iter().map(|kernels| kernels.sample(rng, k, narrow)).collect()).collect()
+        let kernel: Vec<KernelDraw<'_>> = self.dims.iter().map(|d| d.kernel(k, narrow)).collect();
+        (0..n).map(|_| kernel.iter().map(|d| d.draw(rng)).collect()).collect()
     }
 
     /// ln of the mixture's density (or mass, for discrete dimensions) at each point.
@@ -408,9 +507,18 @@ impl ParzenEstimator {
     #[inline(always)]
     fn log_pdf_one_portable(&self, x: &[f64], acc: &mut Vec<f64>, memo: &mut [Vec<(u64, Vec<f64>)>]) -> f64 {
         acc.clear();
-        acc.extend_from_slice(&self.base);
-        for ((kernels, &xd), memo) in self.dims.iter().zip(x).zip(memo) {
-            kernels.add_log_pdf(xd, acc, memo);
+        let mut ops = self.dims.iter().zip(x).zip(memo.iter_mut()).map(|((kernels, &xd), memo)| kernels.op(xd, memo));
+        // The first dimension's pass starts from the constants, and the others go two by two:
+        // fewer passes over memory, each kernel's sum added up in the same order.
+        match ops.next() {
+            Some(op) => op.start(&self.base, acc),
+            None => acc.extend_from_slice(&self.base),
+        }
+        while let Some(op) = ops.next() {
+            match ops.next() {
+                Some(next) => op.add_with(next, acc),
+                None => op.add(acc),
+            }
         }
         log_sum_exp(acc)
     }
@@ -513,16 +621,25 @@ fn log_sum_exp(xs: &[f64]) -> f64 {
     // kernels of a large history are that far from a given point: a block of such terms is skipped.
     let cut = max - 40.0;
     let mut sums = [0.0; LANES];
-    let chunks = xs.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        if chunk.iter().all(|&x| x < cut) {
-            continue;
+    let n_chunks = xs.len() / LANES;
+    // The blocks to sum are listed first, branch-free, then summed in order: whether a block is
+    // skipped is too irregular for the branch predictor.
+    const BATCH: usize = 64;
+    let mut live = [0usize; BATCH];
+    for first in (0..n_chunks).step_by(BATCH) {
+        let mut n_live = 0;
+        for c in first..(first + BATCH).min(n_chunks) {
+            let chunk = &xs[c * LANES..(c + 1) * LANES];
+            live[n_live] = c;
+            n_live += usize::from(!chunk.iter().fold(true, |all, &x| all & (x < cut)));
         }
-        for (s, &x) in sums.iter_mut().zip(chunk) {
-            *s += exp_nonpositive(x - max);
+        for &c in &live[..n_live] {
+            for (s, &x) in sums.iter_mut().zip(&xs[c * LANES..(c + 1) * LANES]) {
+                *s += exp_nonpositive(x - max);
+            }
         }
     }
+    let rest = &xs[n_chunks * LANES..];
     let sum = sums.iter().sum::<f64>() + rest.iter().map(|&x| exp_nonpositive(x - max)).sum::<f64>();
     max + sum.ln()
 }
