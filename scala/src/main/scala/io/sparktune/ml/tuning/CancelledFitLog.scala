@@ -3,7 +3,7 @@ package io.sparktune.ml.tuning
 import org.apache.logging.log4j.{Level, LogManager}
 import org.apache.logging.log4j.core.{Filter, LogEvent, LoggerContext}
 import org.apache.logging.log4j.core.config.LoggerConfig
-import org.apache.logging.log4j.core.filter.AbstractFilter
+import org.apache.logging.log4j.core.filter.{AbstractFilter, CompositeFilter}
 
 /**
  * Quiets MLlib's report of a fit that sparktune cancelled itself. A pruned trial's running folds,
@@ -45,7 +45,7 @@ private[tuning] object CancelledFitLog {
           created
         }
         val filters = Option(own.getFilter).toSeq.flatMap {
-          case composite: org.apache.logging.log4j.core.filter.CompositeFilter => composite.getFiltersArray.toSeq
+          case composite: CompositeFilter => composite.getFiltersArray.toSeq
           case single => Seq(single)
         }
         if (!filters.exists(_.isInstanceOf[DropSparktuneCancellations])) {
