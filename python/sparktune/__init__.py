@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
+import subprocess
+import sys
 from typing import List, Tuple
 
 from sparktune import _java_names
@@ -43,6 +46,10 @@ __all__ = [
 ]
 
 JAR_ENV = "SPARKTUNE_JAR"
+# Named, not imported: the daemon runs as `python -m sparktune.pyspark_daemon`, and a module
+# imported by its package's __init__ before that would run twice.
+_DAEMON_CONF = "spark.python.daemon.module"
+_DAEMON_MODULE = "sparktune.pyspark_daemon"
 
 # pyspark finds sparktune's stages of a saved Pipeline by their JVM class names.
 _java_names.register()
@@ -95,10 +102,36 @@ def jar_path() -> str:
 def configure(builder):
     """Returns `builder` (a `SparkSession.Builder`) with sparktune's jar added to `spark.jars`,
     after any jars already there. Call it before `getOrCreate()`: a running session keeps the
-    jars it started with."""
+    jars it started with.
+
+    With a local master set on the builder, and the executors running this Python, it also makes
+    `sparktune.pyspark_daemon` the session's Python daemon: its workers keep the indexes of the
+    zips on their path rather than re-reading them before every task (about 0.14 s a task on
+    Python 3.11). A daemon module set on the builder already is left alone."""
     jar = jar_path()
     existing = str(builder._options.get("spark.jars") or "")
     jars = [j for j in existing.split(",") if j.strip()]
     if jar not in jars:
         jars.append(jar)
-    return builder.config("spark.jars", ",".join(jars))
+    builder = builder.config("spark.jars", ",".join(jars))
+    if _executors_run_this_python(builder._options):
+        builder = builder.config(_DAEMON_CONF, _DAEMON_MODULE)
+    return builder
+
+
+def _executors_run_this_python(options) -> bool:
+    """Whether the session's Python workers will start from an interpreter that imports
+    sparktune.pyspark_daemon: a local master, no daemon module set already, and the executors'
+    Python (pyspark's choice: $PYSPARK_PYTHON, else python3 on the PATH) is this one or has it."""
+    if not str(options.get("spark.master") or "").startswith("local"):
+        return False
+    if options.get(_DAEMON_CONF):
+        return False
+    python = str(options.get("spark.pyspark.python") or os.environ.get("PYSPARK_PYTHON") or "python3")
+    if os.path.realpath(shutil.which(python) or python) == os.path.realpath(sys.executable):
+        return True
+    try:  # another interpreter (or a shim, as pyenv's): ask it
+        probe = subprocess.run([python, "-c", f"import {_DAEMON_MODULE}"], capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0

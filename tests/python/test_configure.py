@@ -1,6 +1,7 @@
 """sparktune.configure: where the jar is found, how spark.jars is extended, the error when none is."""
 
 import os
+import sys
 
 import pytest
 from pyspark.sql import SparkSession
@@ -73,3 +74,54 @@ def test_session_reaches_sparktune_classes(spark):
     assert sparktune.jar_path() in spark.conf.get("spark.jars")
     version = spark._jvm.io.sparktune.jni.Native().version()
     assert version.startswith("0.1.0"), version
+
+
+DAEMON = "spark.python.daemon.module"
+
+
+def _python_script(path, body):
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_configure_sets_the_daemon_only_where_the_executors_run_a_python_that_has_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("PYSPARK_PYTHON", raising=False)
+    local = sparktune.configure(SparkSession.builder.master("local[2]"))
+    assert local._options[DAEMON] == "sparktune.pyspark_daemon"
+
+    # A cluster's executors may not have sparktune; a master set after configure() is not seen.
+    assert DAEMON not in sparktune.configure(SparkSession.builder.master("spark://127.0.0.1:7077"))._options
+    assert DAEMON not in sparktune.configure(SparkSession.builder)._options
+    # The user's own daemon stays.
+    mine = SparkSession.builder.master("local[2]").config(DAEMON, "pyspark.daemon")
+    assert sparktune.configure(mine)._options[DAEMON] == "pyspark.daemon"
+
+    # The executors' Python is pyspark's: $PYSPARK_PYTHON; it is asked whether it imports the module.
+    without = _python_script(tmp_path / "python-without-sparktune", "exit 1")
+    monkeypatch.setenv("PYSPARK_PYTHON", without)
+    assert DAEMON not in sparktune.configure(SparkSession.builder.master("local[2]"))._options
+    shim = _python_script(tmp_path / "python-shim", f'exec "{sys.executable}" "$@"')
+    monkeypatch.setenv("PYSPARK_PYTHON", shim)
+    assert sparktune.configure(SparkSession.builder.master("local[2]"))._options[DAEMON] == "sparktune.pyspark_daemon"
+
+
+def test_python_workers_of_a_configured_local_session_keep_zip_indexes_from_their_first_task(spark):
+    """The fixture's session (configure(), local[2]): its Python workers come from sparktune's
+    daemon, so even a worker's first task finds kept zip importers, and pyspark's modules that
+    were not imported yet still import from pyspark.zip after Spark's invalidate_caches()."""
+
+    def probe(_):
+        import importlib
+        import sys
+        import zipimport
+
+        zips = {p: type(f).__name__ for p, f in sys.path_importer_cache.items()
+                if isinstance(f, zipimport.zipimporter)}
+        module = importlib.import_module("pyspark.mllib.stat.KernelDensity")
+        return zips, module.__file__
+
+    for zips, imported_from in spark.sparkContext.parallelize(range(2), 2).map(probe).collect():
+        assert any(path.endswith("pyspark.zip") for path in zips), zips
+        assert set(zips.values()) == {"KeptZipIndex"}, zips
+        assert "pyspark.zip" in imported_from, imported_from

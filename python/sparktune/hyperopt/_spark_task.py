@@ -1,8 +1,9 @@
 """What runs inside the Spark task of one SparkTrials trial, on an executor.
 
-This module is shipped to the executors by value (cloudpickle), so that they need pyspark and the
-objective's own imports, not sparktune: it must not import sparktune. Its answer is a tuple of
-plain values, so that nothing the objective returns can fail the task (and make Spark retry it):
+This module is shipped to the executors by value (cloudpickle), with sparktune.pyspark_daemon, so
+that they need pyspark and the objective's own imports, not sparktune: it must import nothing else
+of sparktune's. Its answer is a tuple of plain values, so that nothing the objective returns can
+fail the task (and make Spark retry it):
 
     ("ok", pickled return value, seconds)
     ("error", repr of the exception type, its name, message, traceback, seconds)
@@ -11,10 +12,10 @@ plain values, so that nothing the objective returns can fail the task (and make 
 
 import gc
 import pickle
-import sys
 import time
 import traceback
-import zipimport
+
+from sparktune.pyspark_daemon import keep_zip_indexes
 
 
 class Pickled:
@@ -62,28 +63,6 @@ def _end_mlflow_run(failed):
         pass
 
 
-class _KeptZipIndex(zipimport.zipimporter):
-    """A zip importer that keeps the index it read. Before every task a Python worker calls
-    importlib.invalidate_caches(), which on Python 3.11 makes each zip on sys.path re-read its
-    whole index; with pip's pyspark the path holds pyspark.zip and the 15 MB spark-core jar, which
-    costs about 0.4 s per task (Python 3.12 made that re-read lazy). The archives do not change
-    while a worker lives; a file added with addPyFile gets an importer of its own."""
-
-    def invalidate_caches(self):
-        pass
-
-
-def _keep_zip_indexes():
-    """Swaps the worker's zip importers for `_KeptZipIndex` ones; the worker is reused, so this
-    pays once per worker (each swap reads nothing: the index is in zipimport's cache)."""
-    for path, finder in list(sys.path_importer_cache.items()):
-        if type(finder) is zipimport.zipimporter:  # an archive, or a package inside one
-            try:
-                sys.path_importer_cache[path] = _KeptZipIndex(path)
-            except Exception:  # an archive gone: leave the importer as it is
-                pass
-
-
 def _freeze_worker_objects():
     """Moves what the worker holds now (pyspark, the objective and its imports) out of the cyclic
     collector's sight. Spark's daemon runs gc.collect() after every task of a reused worker, and
@@ -96,7 +75,7 @@ def _freeze_worker_objects():
 def evaluate(objective, values, mlflow_run):
     """Runs the objective (a broadcast of `Pickled`) on `values`; see the module docs."""
     start = time.time()
-    _keep_zip_indexes()
+    keep_zip_indexes()  # a worker of pyspark's own daemon: its next tasks skip re-reading the zips
     _freeze_worker_objects()
     try:
         from pyspark import TaskContext

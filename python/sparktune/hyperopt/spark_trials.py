@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from timeit import default_timer as timer
 from typing import Any, Callable, Dict, List, Optional
 
+from sparktune import pyspark_daemon
 from sparktune.hyperopt import _spark_task, progress
 from sparktune.hyperopt._trial_mlflow import TrialRuns
 from sparktune.hyperopt.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR, STATUS_OK, Trials
@@ -97,7 +98,8 @@ def _pickle_objective(fn: Callable) -> bytes:
     """The objective cloudpickled once, for all its trials; ObjectiveNotPicklable naming the cause."""
     from pyspark import cloudpickle
 
-    cloudpickle.register_pickle_by_value(_spark_task)  # executors need not have sparktune
+    for module in (_spark_task, pyspark_daemon):  # executors need not have sparktune
+        cloudpickle.register_pickle_by_value(module)
     try:
         return cloudpickle.dumps(fn)
     except Exception as e:
