@@ -16,7 +16,13 @@ import pytest
 
 from sparktune.hyperopt import STATUS_OK, SparkTrials, fmin, hp, rand, tpe
 from sparktune.hyperopt.base import JOB_STATE_CANCEL, JOB_STATE_DONE, JOB_STATE_ERROR
-from sparktune.hyperopt.spark_trials import ObjectiveNotPicklable, _parallelism
+from sparktune.hyperopt.spark_trials import (
+    INLINE_OBJECTIVE_BYTES,
+    ObjectiveNotLoadable,
+    ObjectiveNotPicklable,
+    _parallelism,
+    _pickle_objective,
+)
 
 DRIVER_PID = os.getpid()
 SPACE = {"x": hp.uniform("x", -5, 5)}
@@ -148,6 +154,39 @@ def test_an_objective_that_cannot_be_pickled_is_refused_before_any_trial(cluster
     with pytest.raises(ObjectiveNotPicklable, match="uses_the_context.*cannot be pickled.*SparkContext"):
         fmin(uses_the_context, SPACE, algo=rand.suggest, max_evals=4, trials=trials, show_progressbar=False)
     assert trials.count_total_trials() == 0
+
+
+def test_a_large_objective_is_broadcast_and_its_trials_run(cluster):
+    table = np.arange(50_000, dtype=np.float64)  # 400 KB: above the size sent with each task
+
+    def objective(p):
+        return {"loss": (p["x"] - 1.0) ** 2 + table[-1] - 49_999.0, "status": STATUS_OK}
+
+    assert len(_pickle_objective(objective)) > INLINE_OBJECTIVE_BYTES
+    trials = SparkTrials(parallelism=2, spark_session=cluster)
+    fmin(objective, SPACE, algo=rand.suggest, max_evals=6, trials=trials, show_progressbar=False)
+    assert trials.count_successful_trials() == 6
+    expected = sorted((t["misc"]["vals"]["x"][0] - 1.0) ** 2 for t in trials.trials)
+    assert sorted(trials.losses()) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("padding", [0, 200_000], ids=["sent-with-each-task", "broadcast"])
+def test_an_objective_that_cannot_load_on_the_executors_stops_fmin_naming_why(cluster, tmp_path, monkeypatch,
+                                                                               padding):
+    # A module only the driver can import, as a library installed on the driver alone.
+    (tmp_path / "driver_only_helpers.py").write_text("def shift(x):\n    return x - 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import driver_only_helpers
+
+    blob = b"x" * padding
+
+    def objective(p):
+        return driver_only_helpers.shift(p["x"]) ** 2 + len(blob) * 0
+
+    assert (len(_pickle_objective(objective)) > INLINE_OBJECTIVE_BYTES) == (padding > 0)
+    trials = SparkTrials(parallelism=2, spark_session=cluster)
+    with pytest.raises(ObjectiveNotLoadable, match="could not be unpickled on an executor.*driver_only_helpers"):
+        fmin(objective, SPACE, algo=rand.suggest, max_evals=4, trials=trials, show_progressbar=False)
 
 
 def slow_when_negative(p):

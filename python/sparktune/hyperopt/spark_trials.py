@@ -11,8 +11,8 @@ Ctrl-C cancels exactly the running trials (interruptOnCancel) and keeps the fini
 Why it is fast where hyperopt's is not: the scheduler is kept fed. Up to ``parallelism +
 max_queue_len`` jobs are in flight (the core's constant liar treats the queued ones as running),
 so when a slot frees, the next trial's task is already waiting for it; the driver blocks on a
-queue of finished jobs (no polling); the objective is pickled once and broadcast, each reused
-Python worker unpickling it once.
+queue of finished jobs (no polling); the objective is pickled once, and sent with each task when
+small, else broadcast (each reused Python worker unpickling it once).
 
 An objective's exception is caught inside its task (no Spark retries): the trial fails, its
 traceback kept in its result. MLflow: with a tracking URI set (or an active run), fmin logs a
@@ -46,6 +46,10 @@ __all__ = ["SparkTrials", "ObjectiveNotPicklable", "ObjectiveNotLoadable"]
 
 # hyperopt's cap: more concurrent trials than this swamp the driver's threads and the scheduler.
 MAX_CONCURRENT_JOBS_ALLOWED = 128
+
+# An objective pickled to at most this goes with each trial's task; a larger one (closing over
+# data, say) is broadcast once, and each reused Python worker unpickles it once.
+INLINE_OBJECTIVE_BYTES = 64 * 1024
 
 
 class ObjectiveNotPicklable(TypeError):
@@ -194,7 +198,11 @@ class _SparkRun:
         self.sc = owner._spark_context
         self.in_flight = max(1, in_flight)
         data = _pickle_objective(search.fn)  # before any trial is asked: nothing to cancel
-        self.objective = self.sc.broadcast(_spark_task.Pickled(data))
+        self.broadcast = None
+        if len(data) <= INLINE_OBJECTIVE_BYTES:
+            self.objective = _spark_task.Inline(data)
+        else:
+            self.objective = self.broadcast = self.sc.broadcast(_spark_task.Pickled(data))
         self.base = self.sc.parallelize([0], 1)
         self.finished: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self.running: Dict[str, _Running] = {}
@@ -359,10 +367,11 @@ class _SparkRun:
                     raise
         finally:
             self.pool.shutdown(wait=False)
-            try:
-                self.objective.destroy(blocking=False)
-            except Exception:  # a stopped SparkContext
-                pass
+            if self.broadcast is not None:
+                try:
+                    self.broadcast.destroy(blocking=False)
+                except Exception:  # a stopped SparkContext
+                    pass
             if self.mlflow:
                 self.mlflow.close(self.best_loss, trials)
 
