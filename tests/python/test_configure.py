@@ -125,3 +125,23 @@ def test_python_workers_of_a_configured_local_session_keep_zip_indexes_from_thei
         assert any(path.endswith("pyspark.zip") for path in zips), zips
         assert set(zips.values()) == {"KeptZipIndex"}, zips
         assert "pyspark.zip" in imported_from, imported_from
+
+
+def test_sql_python_udfs_run_on_sparktunes_daemon(spark):
+    """The daemon serves every Python worker of the session, SQL's too: a Python UDF, a pandas UDF
+    (Arrow) and mapInPandas give their results."""
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    assert spark.conf.get(DAEMON) == "sparktune.pyspark_daemon"
+    plus_one = F.udf(lambda x: x + 1, "long")
+
+    @F.pandas_udf("double")
+    def half(s: pd.Series) -> pd.Series:
+        return s / 2
+
+    ids = spark.range(1000)
+    sums = ids.select(plus_one("id").alias("a"), half("id").alias("b")).agg(F.sum("a"), F.sum("b")).first()
+    assert (sums[0], sums[1]) == (500500, 249750.0)
+    doubled = ids.mapInPandas(lambda frames: (f * 2 for f in frames), "id long").agg(F.sum("id")).first()[0]
+    assert doubled == 999000
