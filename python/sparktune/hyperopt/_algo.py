@@ -27,6 +27,7 @@ _TPE_NAMES = {
     "multivariate": "multivariate",
     "constant_liar": "constant_liar",
     "local_fraction": "local_fraction",
+    "branch_exploration": "branch_exploration",
 }
 _IGNORED = {"verbose"}  # hyperopt's logging switch: nothing to switch here
 

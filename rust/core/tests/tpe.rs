@@ -93,6 +93,51 @@ fn conditional_parameters_are_proposed_only_under_their_option() {
     }
 }
 
+/// A trap: the "wide" branch is good on average but its floor is 0.2; the "narrow" one is bad on
+/// average and reaches 0 only in a small region of its parameter.
+fn trap_space() -> Value {
+    json!({"dict": {
+        "x": {"hp": "uniform", "label": "x", "low": 0, "high": 1},
+        "branch": {"hp": "choice", "label": "branch", "options": [
+            {"dict": {"kind": {"const": "narrow"}, "a": {"hp": "uniform", "label": "a", "low": 0, "high": 30}}},
+            {"dict": {"kind": {"const": "wide"}, "b": {"hp": "uniform", "label": "b", "low": 0, "high": 1}}}]}}})
+}
+
+fn trap(v: &Value) -> f64 {
+    let shared = (v["x"].as_f64().unwrap() - 0.3).powi(2);
+    let b = &v["branch"];
+    shared
+        + if b["kind"] == "narrow" {
+            (b["a"].as_f64().unwrap() - 2.0).powi(2)
+        } else {
+            0.2 + (b["b"].as_f64().unwrap() - 0.5).powi(2)
+        }
+}
+
+#[test]
+fn branch_exploration_leaves_a_branch_whose_floor_is_worse() {
+    let runs_below = |exploration: f64| {
+        (0..20)
+            .filter(|&seed| {
+                let sampler = json!({"kind": "tpe", "branch_exploration": exploration});
+                minimise(&mut study(trap_space(), sampler, seed), 60, trap) < 0.19
+            })
+            .count()
+    };
+    let (without, with) = (runs_below(0.0), runs_below(0.3));
+    assert!(with >= without + 4 && with >= 12, "runs that found the narrow branch: {with} with, {without} without");
+}
+
+#[test]
+fn branch_exploration_leaves_spaces_without_branches_alone() {
+    let points = |exploration: f64| {
+        let mut s = study(quadratic_space(), json!({"kind": "tpe", "branch_exploration": exploration}), 3);
+        minimise(&mut s, 30, quadratic);
+        s.trials().iter().map(|t| t.point.to_json_value()).collect::<Vec<_>>()
+    };
+    assert_eq!(points(0.0), points(0.9));
+}
+
 #[test]
 fn pending_trials_push_parallel_asks_apart() {
     // A one-parameter space with a sharp optimum: without the constant liar, every ask of a batch
@@ -197,6 +242,7 @@ fn bad_tpe_settings_are_refused_by_name() {
         (json!({"kind": "tpe", "n_ei_candidates": 0}), "n_ei_candidates"),
         (json!({"kind": "tpe", "prior_weight": -1}), "prior_weight"),
         (json!({"kind": "tpe", "local_fraction": 1.5}), "local_fraction"),
+        (json!({"kind": "tpe", "branch_exploration": -0.1}), "branch_exploration"),
         (json!({"kind": "tpe", "gama": 0.2}), "gama"),
     ] {
         let config = json!({"space": {"sparktune_space": 1, "root": quadratic_space()}, "sampler": setting});
