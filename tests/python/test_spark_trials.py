@@ -101,6 +101,33 @@ def test_choices_reach_the_objective_as_options(cluster):
     assert best == {"kind": 1, "n": 1}
 
 
+def test_options_defined_in_the_notebook_reach_the_executors(cluster):
+    # A trial's values travel in its job's local property, cloudpickled: functions and classes
+    # defined here (in __main__, for a notebook) arrive by value, not by a module name.
+    class Shift:
+        def __init__(self, by):
+            self.by = by
+
+    space = {"f": hp.choice("f", [lambda x: (x - 1) ** 2, lambda x: x ** 2 + 3]),
+             "shift": hp.choice("shift", [Shift(0.0), Shift(2.0)]),
+             "x": hp.uniform("x", -2, 2)}
+
+    def objective(p):
+        return {"loss": p["f"](p["x"]) + p["shift"].by, "status": STATUS_OK, "pid": os.getpid()}
+
+    trials = SparkTrials(parallelism=2, spark_session=cluster)
+    fmin(objective, space, algo=tpe.suggest, max_evals=16, trials=trials, rstate=np.random.default_rng(5),
+         show_progressbar=False)
+    assert trials.count_successful_trials() == 16
+    assert DRIVER_PID not in {r["pid"] for r in trials.results}
+    assert {t["misc"]["vals"]["f"][0] for t in trials.trials} == {0, 1}
+    # Each loss is what the chosen options give at the trial's x, computed on the executor.
+    for t in trials.trials:
+        vals = {k: v[0] for k, v in t["misc"]["vals"].items()}
+        expected = ((vals["x"] - 1) ** 2 if vals["f"] == 0 else vals["x"] ** 2 + 3) + (0.0, 2.0)[vals["shift"]]
+        assert t["result"]["loss"] == pytest.approx(expected)
+
+
 def failing(p):
     if p["x"] < 0:
         raise ValueError(f"x={p['x']:.3f} is negative")

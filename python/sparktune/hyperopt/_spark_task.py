@@ -8,8 +8,14 @@ fail the task (and make Spark retry it):
     ("ok", pickled return value, seconds)
     ("error", repr of the exception type, its name, message, traceback, seconds)
     ("load_error", ...same fields): the objective could not be unpickled here
+
+The task's function is the same for every trial of a run (one RDD, collected once per trial);
+each trial's values come as a local property of its job (see `encode_trial`), so that
+dispatching a trial pickles no function and builds no Python RDD: 10-40 ms less on the driver
+between a trial's end and the next dispatch.
 """
 
+import base64
 import gc
 import pickle
 import time
@@ -131,14 +137,38 @@ def evaluate(objective, values, mlflow_run):
             _end_mlflow_run(failed)
 
 
-def partition_function(objective, values, mlflow_run):
-    """The mapPartitions function of one trial's one-element RDD."""
+# The job's local property that carries a trial's values and MLflow run to its task.
+TRIAL_PROPERTY = "sparktune.trial"
+
+
+def encode_trial(values, mlflow_run):
+    """The TRIAL_PROPERTY value of a trial, on the driver: local properties are strings.
+    cloudpickle, as a choice's option may be a class or a function defined in the notebook."""
+    from pyspark import cloudpickle
+
+    return base64.b64encode(cloudpickle.dumps((values, mlflow_run))).decode("ascii")
+
+
+def _decode_trial(text):
+    return pickle.loads(base64.b64decode(text))
+
+
+def partition_function(objective):
+    """The mapPartitions function of a run's one-element RDD: evaluates the trial its job carries."""
 
     def run(partition):
         # The input read to its end: a Python worker that leaves input unread is not reused (it
         # exits, and the next task waits for a new one).
         for _ in partition:
             pass
+        start = time.time()
+        try:
+            from pyspark import TaskContext
+
+            values, mlflow_run = _decode_trial(TaskContext.get().getLocalProperty(TRIAL_PROPERTY))
+        except Exception as e:  # a choice's option whose module the executors lack
+            yield _error("load_error", e, start)
+            return
         yield evaluate(objective, values, mlflow_run)
 
     return run

@@ -12,7 +12,8 @@ Why it is fast where hyperopt's is not: the scheduler is kept fed. Up to ``paral
 max_queue_len`` jobs are in flight (the core's constant liar treats the queued ones as running),
 so when a slot frees, the next trial's task is already waiting for it; the driver blocks on a
 queue of finished jobs (no polling); the objective is pickled once, and sent with each task when
-small, else broadcast (each reused Python worker unpickling it once).
+small, else broadcast (each reused Python worker unpickling it once); every trial is a job on the
+same RDD, its values in the job's local property, so a dispatch builds no RDD.
 
 An objective's exception is caught inside its task (no Spark retries): the trial fails, its
 traceback kept in its result. MLflow: with a tracking URI set (or an active run), fmin logs a
@@ -203,7 +204,10 @@ class _SparkRun:
             self.objective = _spark_task.Inline(data)
         else:
             self.objective = self.broadcast = self.sc.broadcast(_spark_task.Pickled(data))
-        self.base = self.sc.parallelize([0], 1)
+        # One RDD for all the trials, its Python function pickled once: each trial is a job on
+        # it, its values in the job's local property (_spark_task.TRIAL_PROPERTY).
+        self.rdd = self.sc.parallelize([0], 1).mapPartitions(_spark_task.partition_function(self.objective))
+        self.rdd._jrdd  # built here, not by the first jobs' threads at once
         self.finished: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self.running: Dict[str, _Running] = {}
         self.prefix = f"sparktune-trials-{uuid.uuid4().hex[:12]}"
@@ -218,8 +222,8 @@ class _SparkRun:
 
     def _job(self, group: str, values: Any, mlflow_run: Optional[Dict[str, str]]) -> Any:
         self.sc.setJobGroup(group, f"sparktune trial {group.rsplit('-', 1)[-1]}", interruptOnCancel=True)
-        rdd = self.base.mapPartitions(_spark_task.partition_function(self.objective, values, mlflow_run))
-        return rdd.collect()[0]
+        self.sc.setLocalProperty(_spark_task.TRIAL_PROPERTY, _spark_task.encode_trial(values, mlflow_run))
+        return self.rdd.collect()[0]
 
     def _submit(self, trial: Dict[str, Any], new_doc: Optional[Dict[str, Any]]) -> None:
         search = self.search
@@ -250,8 +254,8 @@ class _SparkRun:
         kind = answer[0]
         if kind == "load_error":
             raise ObjectiveNotLoadable(
-                f"SparkTrials: the objective could not be unpickled on an executor: {answer[2]}: {answer[3]} "
-                "(is every module it uses installed on the executors?)"
+                f"SparkTrials: the objective or the trial's values could not be unpickled on an executor: "
+                f"{answer[2]}: {answer[3]} (is every module they use installed on the executors?)"
             )
         if kind == "error":
             _, type_repr, type_name, message, tb, _seconds = answer
