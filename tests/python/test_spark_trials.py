@@ -216,6 +216,19 @@ def test_an_objective_that_cannot_load_on_the_executors_stops_fmin_naming_why(cl
         fmin(objective, SPACE, algo=rand.suggest, max_evals=4, trials=trials, show_progressbar=False)
 
 
+def test_an_option_that_cannot_load_on_the_executors_stops_fmin_naming_why(cluster, tmp_path, monkeypatch):
+    # The objective loads; a choice's option is an object of a module only the driver has.
+    (tmp_path / "driver_only_options.py").write_text("class Shift:\n    by = 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import driver_only_options
+
+    space = {"x": hp.uniform("x", -2, 2), "shift": hp.choice("shift", [driver_only_options.Shift()])}
+    trials = SparkTrials(parallelism=2, spark_session=cluster)
+    with pytest.raises(ObjectiveNotLoadable, match="trial's values could not be unpickled.*driver_only_options"):
+        fmin(lambda p: (p["x"] - p["shift"].by) ** 2, space, algo=rand.suggest, max_evals=4, trials=trials,
+             show_progressbar=False)
+
+
 def slow_when_negative(p):
     import time as _time
 

@@ -11,8 +11,8 @@ fail the task (and make Spark retry it):
 
 The task's function is the same for every trial of a run (one RDD, collected once per trial);
 each trial's values come as a local property of its job (see `encode_trial`), so that
-dispatching a trial pickles no function and builds no Python RDD: 10-40 ms less on the driver
-between a trial's end and the next dispatch.
+dispatching a trial pickles no function and builds no Python RDD (that took 7-37 ms on the
+driver between a trial's end and the next dispatch; setting the property takes 0.4 ms).
 """
 
 import base64
