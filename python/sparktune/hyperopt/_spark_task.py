@@ -8,6 +8,7 @@ fail the task (and make Spark retry it):
     ("ok", pickled return value, seconds)
     ("error", repr of the exception type, its name, message, traceback, seconds)
     ("load_error", ...same fields): the objective could not be unpickled here
+    ("values_error", ...same fields): the trial's values could not be unpickled here
 
 The task's function is the same for every trial of a run (one RDD, collected once per trial);
 each trial's values come as a local property of its job (see `encode_trial`), so that
@@ -167,7 +168,7 @@ def partition_function(objective):
 
             values, mlflow_run = _decode_trial(TaskContext.get().getLocalProperty(TRIAL_PROPERTY))
         except Exception as e:  # a choice's option whose module the executors lack
-            yield _error("load_error", e, start)
+            yield _error("values_error", e, start)
             return
         yield evaluate(objective, values, mlflow_run)
 

@@ -57,9 +57,14 @@ class ObjectiveNotPicklable(TypeError):
     """The objective cannot be pickled to run on the executors (e.g. it uses the SparkContext)."""
 
 
+# The task's answers that stop fmin (see _spark_task): what could not be unpickled there.
+_NOT_LOADABLE = {"load_error": "the objective", "values_error": "the trial's values"}
+
+
 class ObjectiveNotLoadable(RuntimeError):
-    """The objective was pickled on the driver but cannot be unpickled on an executor (e.g. a module
-    it needs is not installed there): every trial would fail the same way, so fmin stops."""
+    """The objective, or a trial's values (a choice's option), was pickled on the driver but cannot
+    be unpickled on an executor (e.g. a module it needs is not installed there): every trial would
+    fail the same way, so fmin stops. The message says which of the two."""
 
 
 def _session(spark_session: Any) -> Any:
@@ -252,10 +257,10 @@ class _SparkRun:
             self._failed(running, str(type(e)), type(e).__name__, f"the trial's Spark job failed: {message}", "")
             return
         kind = answer[0]
-        if kind == "load_error":
+        if kind in _NOT_LOADABLE:
             raise ObjectiveNotLoadable(
-                f"SparkTrials: the objective or the trial's values could not be unpickled on an executor: "
-                f"{answer[2]}: {answer[3]} (is every module they use installed on the executors?)"
+                f"SparkTrials: {_NOT_LOADABLE[kind]} could not be unpickled on an executor: {answer[2]}: "
+                f"{answer[3]} (is every module needed installed on the executors?)"
             )
         if kind == "error":
             _, type_repr, type_name, message, tb, _seconds = answer
