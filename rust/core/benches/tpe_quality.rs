@@ -37,9 +37,8 @@ const HALPHA: [f64; 4] = [1.0, 1.2, 3.0, 3.2];
 
 fn hartmann6(v: &Value) -> f64 {
     let x: Vec<f64> = (0..6).map(|i| v[format!("x{i}")].as_f64().unwrap_or(0.0)).collect();
-    let s: f64 = (0..4)
-        .map(|i| HALPHA[i] * (-(0..6).map(|j| HA[i][j] * (x[j] - HP[i][j]).powi(2)).sum::<f64>()).exp())
-        .sum();
+    let s: f64 =
+        (0..4).map(|i| HALPHA[i] * (-(0..6).map(|j| HA[i][j] * (x[j] - HP[i][j]).powi(2)).sum::<f64>()).exp()).sum();
     -s + 3.32237
 }
 
@@ -49,7 +48,9 @@ fn mixed(v: &Value) -> f64 {
     let base = if m["kind"] == "linear" {
         (f("reg").log10() + 2.5).powi(2) + 0.3 * (f("l1_ratio") - 0.3).powi(2) * 10.0
     } else {
-        0.2 + (f("depth") - 7.0).powi(2) / 20.0 + (f("trees").log2() - 7.0).powi(2) / 10.0 + (f("subsample") - 0.8).powi(2) * 5.0
+        0.2 + (f("depth") - 7.0).powi(2) / 20.0
+            + (f("trees").log2() - 7.0).powi(2) / 10.0
+            + (f("subsample") - 0.8).powi(2) * 5.0
     };
     base + (v["lr"].as_f64().unwrap_or(1.0).log10() + 1.5).powi(2) * 0.5
 }
@@ -159,6 +160,11 @@ fn main() {
             let bests = seeds.iter().map(|&s| best_of(sampler, &root, f, budget, s)).collect();
             line.push(format!("{name}={:.5}", median(bests)));
         }
-        println!("{sampler} budget={budget} seeds={} {} ({:.1} s)", seeds.len(), line.join(" "), t.elapsed().as_secs_f64());
+        println!(
+            "{sampler} budget={budget} seeds={} {} ({:.1} s)",
+            seeds.len(),
+            line.join(" "),
+            t.elapsed().as_secs_f64()
+        );
     }
 }

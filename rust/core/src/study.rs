@@ -370,6 +370,25 @@ pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The labels of `point` that are active in `space` (a point that `space_eval` accepted), each as its
+/// kind stores it: integers for the integer kinds, floats for the others.
+fn active_part(space: &Space, point: &Point) -> Point {
+    let params = space.params();
+    let mut chosen: Vec<Option<ParamValue>> = vec![None; params.len()];
+    let mut active = Point::new();
+    for (i, param) in params.iter().enumerate() {
+        let on = param.condition.is_none_or(|c| chosen[c.parent].and_then(ParamValue::as_i64) == Some(c.option as i64));
+        let Some(value) = point.get(&param.label).filter(|_| on) else { continue };
+        let value = match value.as_i64() {
+            Some(i) if param.kind().is_integer() => ParamValue::Int(i),
+            _ => ParamValue::Float(value.as_f64()),
+        };
+        chosen[i] = Some(value);
+        active.insert(param.label.clone(), value);
+    }
+    active
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,31 +403,11 @@ mod tests {
 
     #[test]
     fn ask_refuses_absurd_batches() {
-        let space = Space::from_json(r#"{"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1}}"#);
+        let space =
+            Space::from_json(r#"{"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1}}"#);
         let mut study = space.and_then(|s| Study::new(StudyConfig::new(s))).expect("a valid study");
         let err = study.ask(MAX_ASK + 1).expect_err("refused");
         assert!(err.to_string().contains("at most 1000000"), "{err}");
         assert!(study.trials().is_empty());
     }
-}
-
-/// The labels of `point` that are active in `space` (a point that `space_eval` accepted), each as its
-/// kind stores it: integers for the integer kinds, floats for the others.
-fn active_part(space: &Space, point: &Point) -> Point {
-    let params = space.params();
-    let mut chosen: Vec<Option<ParamValue>> = vec![None; params.len()];
-    let mut active = Point::new();
-    for (i, param) in params.iter().enumerate() {
-        let on = param
-            .condition
-            .is_none_or(|c| chosen[c.parent].and_then(ParamValue::as_i64) == Some(c.option as i64));
-        let Some(value) = point.get(&param.label).filter(|_| on) else { continue };
-        let value = match value.as_i64() {
-            Some(i) if param.kind().is_integer() => ParamValue::Int(i),
-            _ => ParamValue::Float(value.as_f64()),
-        };
-        chosen[i] = Some(value);
-        active.insert(param.label.clone(), value);
-    }
-    active
 }

@@ -114,7 +114,13 @@ impl Outcome {
 
     /// A failed trial, with why.
     pub fn fail(error: impl Into<String>) -> Outcome {
-        Outcome { state: TrialState::Fail, value: None, metrics: BTreeMap::new(), error: Some(error.into()), attrs: Value::Null }
+        Outcome {
+            state: TrialState::Fail,
+            value: None,
+            metrics: BTreeMap::new(),
+            error: Some(error.into()),
+            attrs: Value::Null,
+        }
     }
 
     /// A cancelled trial.
@@ -151,9 +157,7 @@ impl Outcome {
             TrialState::Ok => match self.value {
                 None => return Err(Error::InvalidArgument(format!("trial {id}: state ok needs a value"))),
                 Some(v) if !v.is_finite() => {
-                    return Err(Error::InvalidArgument(format!(
-                        "trial {id}: value {v} is not finite, tell it as fail"
-                    )))
+                    return Err(Error::InvalidArgument(format!("trial {id}: value {v} is not finite, tell it as fail")))
                 }
                 Some(_) => {}
             },

@@ -7,9 +7,7 @@ use serde_json::{json, Value};
 use sparktune_core::{Error, ErrorKind, GridSampler, Outcome, Study, StudyConfig};
 
 fn grid_study(root: &str) -> Study {
-    let config = format!(
-        r#"{{"space": {{"sparktune_space": 1, "root": {root}}}, "sampler": {{"kind": "grid"}}}}"#
-    );
+    let config = format!(r#"{{"space": {{"sparktune_space": 1, "root": {root}}}, "sampler": {{"kind": "grid"}}}}"#);
     Study::from_json(&config).unwrap()
 }
 

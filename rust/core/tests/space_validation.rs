@@ -148,8 +148,9 @@ fn duplicate_labels_are_refused_anywhere_in_the_tree() {
 #[test]
 fn non_finite_numbers_are_refused() {
     // JSON cannot spell NaN; an overflowing literal is refused by the parser.
-    let err = Space::from_json(r#"{"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1e999}}"#)
-        .unwrap_err();
+    let err =
+        Space::from_json(r#"{"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1e999}}"#)
+            .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     // Built in Rust, a NaN or an infinity reaches the rule.
     for (domain, field) in [
@@ -173,8 +174,18 @@ fn non_finite_numbers_are_refused() {
 fn draws_that_would_overflow_are_refused() {
     assert_space_err(json!({"hp": "loguniform", "label": "l", "low": 0, "high": 800}), Some("l"), "/root", "overflows");
     assert_space_err(json!({"hp": "lognormal", "label": "l", "mu": 700, "sigma": 2}), Some("l"), "/root", "overflows");
-    assert_space_err(json!({"hp": "uniform", "label": "u", "low": -1e308, "high": 1e308}), Some("u"), "/root", "overflows");
-    assert_space_err(json!({"hp": "quniform", "label": "q", "low": 0, "high": 1e300, "q": 1e-300}), Some("q"), "/root", "too small");
+    assert_space_err(
+        json!({"hp": "uniform", "label": "u", "low": -1e308, "high": 1e308}),
+        Some("u"),
+        "/root",
+        "overflows",
+    );
+    assert_space_err(
+        json!({"hp": "quniform", "label": "q", "low": 0, "high": 1e300, "q": 1e-300}),
+        Some("q"),
+        "/root",
+        "too small",
+    );
 }
 
 #[test]
@@ -207,8 +218,18 @@ fn unknown_kinds_keys_and_missing_fields_name_the_node() {
         "/root/options/0",
         "unknown key 'w'",
     );
-    assert_space_err(json!({"hp": "uniform", "label": "x", "low": "0", "high": 1}), Some("x"), "/root", "must be a number");
-    assert_space_err(json!({"hp": "randint", "label": "r", "low": 0.5, "high": 3}), Some("r"), "/root", "must be an integer");
+    assert_space_err(
+        json!({"hp": "uniform", "label": "x", "low": "0", "high": 1}),
+        Some("x"),
+        "/root",
+        "must be a number",
+    );
+    assert_space_err(
+        json!({"hp": "randint", "label": "r", "low": 0.5, "high": 3}),
+        Some("r"),
+        "/root",
+        "must be an integer",
+    );
     assert_space_err(json!({"hp": 3, "label": "x"}), Some("x"), "/root", "'hp' must be a kind name");
 }
 

@@ -106,7 +106,9 @@ fn abandoned_trials_are_cancelled_in_the_journal_too() {
 
 #[test]
 fn a_torn_last_record_is_dropped_with_a_warning_and_truncated() {
-    for (tail, name) in [(&b"{\"record\":\"tell\",\"id\":4,\"sta"[..], "torn1.journal"), (&b"{\"record\":\"te\n"[..], "torn2.journal")] {
+    for (tail, name) in
+        [(&b"{\"record\":\"tell\",\"id\":4,\"sta"[..], "torn1.journal"), (&b"{\"record\":\"te\n"[..], "torn2.journal")]
+    {
         let path = common::temp_path(name);
         let mut s = open(&path);
         s.ask(5).unwrap();
@@ -181,7 +183,9 @@ fn a_config_mismatch_names_the_file_and_what_differs() {
     // The grid sampler cannot take this space at all; a grid-able space stored as random is a mismatch.
     let grid_space = r#"{"sparktune_space": 1, "root": {"hp": "randint", "label": "r", "low": 0, "high": 3}}"#;
     let p2 = common::temp_path("mismatch2.journal");
-    let c = |kind: &str| format!(r#"{{"space": {grid_space}, "sampler": {{"kind": "{kind}"}}, "store": {}}}"#, json!(p2.to_str()));
+    let c = |kind: &str| {
+        format!(r#"{{"space": {grid_space}, "sampler": {{"kind": "{kind}"}}, "store": {}}}"#, json!(p2.to_str()))
+    };
     drop(Study::from_json(&c("random")).unwrap());
     let msg = Study::from_json(&c("grid")).unwrap_err().to_string();
     assert!(msg.contains(r#"the sampler (stored {"kind":"random"}, given {"kind":"grid"})"#), "{msg}");
@@ -223,8 +227,19 @@ fn the_arrow_export_reads_back() {
     assert_eq!(
         names,
         [
-            "id", "state", "value", "error", "started_ms", "finished_ms", "point", "values", "param.x", "param.opt",
-            "param.beta", "metric.auc", "metric.f1"
+            "id",
+            "state",
+            "value",
+            "error",
+            "started_ms",
+            "finished_ms",
+            "point",
+            "values",
+            "param.x",
+            "param.opt",
+            "param.beta",
+            "metric.auc",
+            "metric.f1"
         ]
     );
     assert_eq!(schema.field(0).data_type(), &DataType::UInt64);
@@ -239,7 +254,10 @@ fn the_arrow_export_reads_back() {
     assert_eq!(ids.values().to_vec(), (0..10).collect::<Vec<u64>>());
     let state = col("state");
     let state = state.as_any().downcast_ref::<StringArray>().unwrap();
-    assert_eq!((state.value(0), state.value(7), state.value(8), state.value(9)), ("ok", "fail", "cancelled", "running"));
+    assert_eq!(
+        (state.value(0), state.value(7), state.value(8), state.value(9)),
+        ("ok", "fail", "cancelled", "running")
+    );
     let value = col("value");
     let value = value.as_any().downcast_ref::<Float64Array>().unwrap();
     assert_eq!(value.value(3), s.trials()[3].value.unwrap());
@@ -276,7 +294,8 @@ fn the_arrow_export_reads_back() {
 
 #[test]
 fn an_in_memory_study_exports_an_empty_table() {
-    let s = Study::new(StudyConfig::new(common::space(r#"{"hp": "normal", "label": "n", "mu": 0, "sigma": 1}"#))).unwrap();
+    let s =
+        Study::new(StudyConfig::new(common::space(r#"{"hp": "normal", "label": "n", "mu": 0, "sigma": 1}"#))).unwrap();
     let bytes = s.trials_arrow_ipc().unwrap();
     let reader = StreamReader::try_new(std::io::Cursor::new(bytes), None).unwrap();
     assert!(reader.schema().index_of("param.n").is_ok());

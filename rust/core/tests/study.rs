@@ -134,7 +134,10 @@ fn trial_json_has_exactly_the_contract_keys() {
     let t = s.ask(1).unwrap().remove(0);
     let running: Value = serde_json::from_str(&t.to_json()).unwrap();
     let keys: Vec<&str> = running.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["id", "state", "point", "values", "value", "metrics", "error", "attrs", "started_ms", "finished_ms"]);
+    assert_eq!(
+        keys,
+        ["id", "state", "point", "values", "value", "metrics", "error", "attrs", "started_ms", "finished_ms"]
+    );
     assert_eq!(running["state"], json!("running"));
     assert_eq!(running["value"], Value::Null);
     assert_eq!(running["finished_ms"], Value::Null);

@@ -206,7 +206,7 @@ fn every_kind_is_proposed_inside_its_domain() {
         assert!(v["ri"].is_i64() && (-3..4).contains(&v["ri"].as_i64().unwrap()));
         assert!(v["ui"].is_i64() && (1..=9).contains(&v["ui"].as_i64().unwrap()));
         assert!(v["pc"] == 1 || v["pc"] == 2);
-        let y = num("u") + num("n").abs() + (num("ri") as f64).abs();
+        let y = num("u") + num("n").abs() + num("ri").abs();
         s.tell(t.id, Outcome::ok(y)).unwrap();
     }
 }
@@ -216,7 +216,8 @@ fn qmc_and_tpe_resume_from_a_store_as_if_uninterrupted() {
     for sampler in [json!({"kind": "qmc"}), json!({"kind": "tpe", "n_startup_trials": 4})] {
         let path = common::temp_path(&format!("resume-{}.journal", sampler["kind"].as_str().unwrap()));
         let config = |store: Option<&std::path::Path>| {
-            let mut c = json!({"space": {"sparktune_space": 1, "root": quadratic_space()}, "sampler": sampler, "seed": 11});
+            let mut c =
+                json!({"space": {"sparktune_space": 1, "root": quadratic_space()}, "sampler": sampler, "seed": 11});
             if let Some(p) = store {
                 c["store"] = json!(p);
             }

@@ -21,10 +21,7 @@ use crate::ops::{self, field};
 /// # Safety
 /// `method` and `args_json` must be null or point to NUL-terminated strings valid for this call.
 #[no_mangle]
-pub unsafe extern "C" fn sparktune_call(
-    method: *const c_char,
-    args_json: *const c_char,
-) -> *mut c_char {
+pub unsafe extern "C" fn sparktune_call(method: *const c_char, args_json: *const c_char) -> *mut c_char {
     let answer = catch_panic(|| {
         let method = unsafe { read(method, "method")? };
         let args = unsafe { read(args_json, "args_json")? };
@@ -75,9 +72,9 @@ fn dispatch(method: &str, args: &str) -> BridgeResult<String> {
         })
     };
     let int = |name: &str| -> BridgeResult<i64> {
-        field(&args, name, method)?.as_i64().ok_or_else(|| {
-            BridgeError::invalid(format!("{method}: argument '{name}' must be an integer"))
-        })
+        field(&args, name, method)?
+            .as_i64()
+            .ok_or_else(|| BridgeError::invalid(format!("{method}: argument '{name}' must be an integer")))
     };
     match method {
         "version" => Ok(Value::from(ops::version()).to_string()),
@@ -108,10 +105,7 @@ mod tests {
     use super::*;
 
     fn call(method: &str, args: &str) -> Value {
-        let (m, a) = (
-            CString::new(method).unwrap_or_default(),
-            CString::new(args).unwrap_or_default(),
-        );
+        let (m, a) = (CString::new(method).unwrap_or_default(), CString::new(args).unwrap_or_default());
         // SAFETY: both are valid C strings; the answer is freed once.
         unsafe {
             let answer = sparktune_call(m.as_ptr(), a.as_ptr());
@@ -139,10 +133,7 @@ mod tests {
             ),
         );
         assert_eq!(told["ok"]["attrs"]["k"], 1, "{told}");
-        assert_eq!(
-            call("close_study", &format!(r#"{{"handle": {handle}}}"#))["ok"],
-            Value::Null
-        );
+        assert_eq!(call("close_study", &format!(r#"{{"handle": {handle}}}"#))["ok"], Value::Null);
         let again = call("ask", &format!(r#"{{"handle": {handle}, "n": 1}}"#));
         assert_eq!(again["error"]["kind"], "State", "{again}");
     }
@@ -154,25 +145,13 @@ mod tests {
             r#"{"space": {"sparktune_space": 1, "root": {"hp": "uniform", "label": "lr", "low": 1, "high": 0}}}"#,
         );
         assert_eq!(bad_space["error"]["kind"], "InvalidInput");
-        assert!(
-            bad_space["error"]["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("'lr'"),
-            "{bad_space}"
-        );
+        assert!(bad_space["error"]["message"].as_str().unwrap_or("").contains("'lr'"), "{bad_space}");
         assert_eq!(call("nope", "{}")["error"]["kind"], "InvalidInput");
         assert_eq!(call("ask", "not json")["error"]["kind"], "InvalidInput");
-        assert!(call("ask", r#"{"n": 1}"#)["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("'handle'"));
+        assert!(call("ask", r#"{"n": 1}"#)["error"]["message"].as_str().unwrap_or("").contains("'handle'"));
         let panicked = call("test_panic", r#"{"message": "boom"}"#);
         assert_eq!(panicked["error"]["kind"], "Internal");
-        assert!(panicked["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("boom"));
+        assert!(panicked["error"]["message"].as_str().unwrap_or("").contains("boom"));
         // SAFETY: null pointers are answered with an error, not dereferenced.
         let answer = unsafe { sparktune_call(std::ptr::null(), std::ptr::null()) };
         assert!(!answer.is_null());

@@ -23,26 +23,17 @@ pub type BridgeResult<T> = Result<T, BridgeError>;
 impl BridgeError {
     /// A caller's mistake (a null argument, a negative count, JSON of the wrong shape).
     pub fn invalid(message: impl Into<String>) -> BridgeError {
-        BridgeError {
-            kind: ErrorKind::InvalidInput,
-            message: message.into(),
-        }
+        BridgeError { kind: ErrorKind::InvalidInput, message: message.into() }
     }
 
     /// A handle that is unknown or already closed.
     pub fn state(message: impl Into<String>) -> BridgeError {
-        BridgeError {
-            kind: ErrorKind::State,
-            message: message.into(),
-        }
+        BridgeError { kind: ErrorKind::State, message: message.into() }
     }
 
     /// A failure inside the bridge itself.
     pub fn internal(message: impl Into<String>) -> BridgeError {
-        BridgeError {
-            kind: ErrorKind::Internal,
-            message: message.into(),
-        }
+        BridgeError { kind: ErrorKind::Internal, message: message.into() }
     }
 
     /// The name of the kind, as the C ABI reports it.
@@ -58,10 +49,7 @@ impl BridgeError {
 
 impl From<Error> for BridgeError {
     fn from(e: Error) -> BridgeError {
-        BridgeError {
-            kind: e.kind(),
-            message: e.to_string(),
-        }
+        BridgeError { kind: e.kind(), message: e.to_string() }
     }
 }
 
@@ -82,9 +70,7 @@ fn install_quiet_hook() {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             if IN_BRIDGE_CALL.with(Cell::get) {
-                let at = info
-                    .location()
-                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
                 PANIC_LOCATION.with(|cell| *cell.borrow_mut() = at);
             } else {
                 previous(info);
@@ -102,10 +88,7 @@ pub fn catch_panic<T>(f: impl FnOnce() -> BridgeResult<T>) -> BridgeResult<T> {
     result.unwrap_or_else(|payload| {
         let at = PANIC_LOCATION.with(|cell| cell.borrow_mut().take());
         let at = at.map(|at| format!(" (at {at})")).unwrap_or_default();
-        Err(BridgeError::internal(format!(
-            "panic in sparktune's native code: {}{at}",
-            panic_message(&*payload)
-        )))
+        Err(BridgeError::internal(format!("panic in sparktune's native code: {}{at}", panic_message(&*payload))))
     })
 }
 
@@ -126,16 +109,11 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_an_internal_error_with_its_message() {
-        let r: BridgeResult<()> =
-            catch_panic(|| std::panic::panic_any("boom at the border".to_owned()));
+        let r: BridgeResult<()> = catch_panic(|| std::panic::panic_any("boom at the border".to_owned()));
         let e = r.err().unwrap_or_else(|| BridgeError::invalid("no error"));
         assert_eq!(e.kind, ErrorKind::Internal);
         assert!(e.message.contains("boom at the border"), "{}", e.message);
-        assert!(
-            e.message.contains("src/error.rs:"),
-            "the place of the panic: {}",
-            e.message
-        );
+        assert!(e.message.contains("src/error.rs:"), "the place of the panic: {}", e.message);
     }
 
     #[test]

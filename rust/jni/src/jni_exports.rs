@@ -41,10 +41,7 @@ fn throw(env: &mut JNIEnv<'_>, error: &BridgeError) {
     if env.exception_check().unwrap_or(true) {
         return;
     }
-    if env
-        .throw_new(exception_class(error.kind), &error.message)
-        .is_err()
-    {
+    if env.throw_new(exception_class(error.kind), &error.message).is_err() {
         // Our own class missing from the classpath must not hide the error itself.
         let _ = env.throw_new("java/lang/RuntimeException", &error.message);
     }
@@ -54,9 +51,9 @@ fn read(env: &mut JNIEnv<'_>, s: &JString<'_>, name: &str) -> BridgeResult<Strin
     if s.is_null() {
         return Err(BridgeError::invalid(format!("argument '{name}' is null")));
     }
-    env.get_string(s).map(String::from).map_err(|e| {
-        BridgeError::invalid(format!("argument '{name}' is not a readable string: {e}"))
-    })
+    env.get_string(s)
+        .map(String::from)
+        .map_err(|e| BridgeError::invalid(format!("argument '{name}' is not a readable string: {e}")))
 }
 
 fn string(env: &mut JNIEnv<'_>, s: String) -> BridgeResult<jstring> {
@@ -67,13 +64,8 @@ fn string(env: &mut JNIEnv<'_>, s: String) -> BridgeResult<jstring> {
 
 /// `String version()`
 #[no_mangle]
-pub extern "system" fn Java_io_sparktune_jni_Native_version<'l>(
-    mut env: JNIEnv<'l>,
-    _this: JObject<'l>,
-) -> jstring {
-    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        string(env, ops::version())
-    })
+pub extern "system" fn Java_io_sparktune_jni_Native_version<'l>(mut env: JNIEnv<'l>, _this: JObject<'l>) -> jstring {
+    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| string(env, ops::version()))
 }
 
 /// `String validateSpace(String spaceJson)`
@@ -98,10 +90,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_spaceEval<'l>(
     point: JString<'l>,
 ) -> jstring {
     try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        let (space, point) = (
-            read(env, &space, "spaceJson")?,
-            read(env, &point, "pointJson")?,
-        );
+        let (space, point) = (read(env, &space, "spaceJson")?, read(env, &point, "pointJson")?);
         string(env, ops::space_eval(&space, &point)?)
     })
 }
@@ -113,9 +102,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_createStudy<'l>(
     _this: JObject<'l>,
     config: JString<'l>,
 ) -> jlong {
-    try_unwrap_or_throw(&mut env, 0, |env| {
-        ops::create_study(&read(env, &config, "configJson")?)
-    })
+    try_unwrap_or_throw(&mut env, 0, |env| ops::create_study(&read(env, &config, "configJson")?))
 }
 
 /// `String ask(long handle, int n)`
@@ -126,9 +113,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_ask<'l>(
     handle: jlong,
     n: jint,
 ) -> jstring {
-    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        string(env, ops::ask(handle, i64::from(n))?)
-    })
+    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| string(env, ops::ask(handle, i64::from(n))?))
 }
 
 /// `String enqueue(long handle, String pointJson)`
@@ -167,9 +152,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_trials<'l>(
     _this: JObject<'l>,
     handle: jlong,
 ) -> jstring {
-    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        string(env, ops::trials(handle)?)
-    })
+    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| string(env, ops::trials(handle)?))
 }
 
 /// `String best(long handle)`
@@ -179,9 +162,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_best<'l>(
     _this: JObject<'l>,
     handle: jlong,
 ) -> jstring {
-    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        string(env, ops::best(handle)?)
-    })
+    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| string(env, ops::best(handle)?))
 }
 
 /// `String info(long handle)`
@@ -191,9 +172,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_info<'l>(
     _this: JObject<'l>,
     handle: jlong,
 ) -> jstring {
-    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        string(env, ops::info(handle)?)
-    })
+    try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| string(env, ops::info(handle)?))
 }
 
 /// `byte[] trialsArrow(long handle)`
@@ -230,10 +209,7 @@ pub extern "system" fn Java_io_sparktune_jni_Native_shouldPrune<'l>(
     report: JString<'l>,
 ) -> jstring {
     try_unwrap_or_throw(&mut env, std::ptr::null_mut(), |env| {
-        let (config, report) = (
-            read(env, &config, "configJson")?,
-            read(env, &report, "reportJson")?,
-        );
+        let (config, report) = (read(env, &config, "configJson")?, read(env, &report, "reportJson")?);
         string(env, ops::should_prune(&config, &report)?)
     })
 }
@@ -245,7 +221,5 @@ pub extern "system" fn Java_io_sparktune_jni_Native_testPanic<'l>(
     _this: JObject<'l>,
     message: JString<'l>,
 ) {
-    try_unwrap_or_throw(&mut env, (), |env| {
-        ops::test_panic(&read(env, &message, "message")?)
-    });
+    try_unwrap_or_throw(&mut env, (), |env| ops::test_panic(&read(env, &message, "message")?));
 }

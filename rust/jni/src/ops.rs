@@ -46,11 +46,8 @@ pub fn create_study(config_json: &str) -> BridgeResult<i64> {
 
 /// Proposes `n` trials; a JSON array.
 pub fn ask(handle: i64, n: i64) -> BridgeResult<String> {
-    let n = usize::try_from(n)
-        .map_err(|_| BridgeError::invalid(format!("ask: n must be >= 0, got {n}")))?;
-    registry::with(handle, |study| {
-        Ok(json_array(study.ask(n)?.iter().map(|t| t.to_json())))
-    })
+    let n = usize::try_from(n).map_err(|_| BridgeError::invalid(format!("ask: n must be >= 0, got {n}")))?;
+    registry::with(handle, |study| Ok(json_array(study.ask(n)?.iter().map(|t| t.to_json()))))
 }
 
 /// Starts a trial at a caller's raw point; the trial.
@@ -61,27 +58,20 @@ pub fn enqueue(handle: i64, point_json: &str) -> BridgeResult<String> {
 
 /// Records a trial's outcome; the told trial.
 pub fn tell(handle: i64, trial_id: i64, outcome_json: &str) -> BridgeResult<String> {
-    let id = u64::try_from(trial_id).map_err(|_| {
-        BridgeError::invalid(format!("tell: trial id must be >= 0, got {trial_id}"))
-    })?;
+    let id = u64::try_from(trial_id)
+        .map_err(|_| BridgeError::invalid(format!("tell: trial id must be >= 0, got {trial_id}")))?;
     let outcome = Outcome::from_json(outcome_json)?;
     registry::with(handle, |study| Ok(study.tell(id, outcome)?.to_json()))
 }
 
 /// Every trial; a JSON array.
 pub fn trials(handle: i64) -> BridgeResult<String> {
-    registry::with(handle, |study| {
-        Ok(json_array(study.trials().iter().map(|t| t.to_json())))
-    })
+    registry::with(handle, |study| Ok(json_array(study.trials().iter().map(|t| t.to_json()))))
 }
 
 /// The best trial, or `null`.
 pub fn best(handle: i64) -> BridgeResult<String> {
-    registry::with(handle, |study| {
-        Ok(study
-            .best()
-            .map_or_else(|| "null".to_owned(), |t| t.to_json()))
-    })
+    registry::with(handle, |study| Ok(study.best().map_or_else(|| "null".to_owned(), |t| t.to_json())))
 }
 
 /// What a binding shows of a study: direction, size, warnings (a reopened store's), labels.
@@ -140,8 +130,7 @@ fn json_array(items: impl Iterator<Item = String>) -> String {
 
 /// Reads a JSON object's field of a C ABI call, naming it when missing or of the wrong type.
 pub(crate) fn field<'a>(args: &'a Value, name: &str, method: &str) -> BridgeResult<&'a Value> {
-    args.get(name)
-        .ok_or_else(|| BridgeError::invalid(format!("{method}: missing argument '{name}'")))
+    args.get(name).ok_or_else(|| BridgeError::invalid(format!("{method}: missing argument '{name}'")))
 }
 
 #[cfg(test)]
@@ -149,13 +138,13 @@ mod tests {
     use super::*;
     use sparktune_core::ErrorKind;
 
-    const CONFIG: &str = r#"{"space": {"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1}}}"#;
+    const CONFIG: &str =
+        r#"{"space": {"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1}}}"#;
 
     #[test]
     fn a_study_round_trips_through_its_handle() -> BridgeResult<()> {
         let h = create_study(CONFIG)?;
-        let asked: Value =
-            serde_json::from_str(&ask(h, 2)?).map_err(|e| BridgeError::internal(e.to_string()))?;
+        let asked: Value = serde_json::from_str(&ask(h, 2)?).map_err(|e| BridgeError::internal(e.to_string()))?;
         assert_eq!(asked.as_array().map(Vec::len), Some(2));
         let told = tell(h, 1, r#"{"state": "ok", "value": 0.5}"#)?;
         assert!(told.contains(r#""state":"ok""#), "{told}");
@@ -179,12 +168,8 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused_by_name() -> BridgeResult<()> {
         let h = create_study(CONFIG)?;
-        assert!(ask(h, -1)
-            .err()
-            .is_some_and(|e| e.message.contains("n must be >= 0")));
-        assert!(tell(h, -3, "{}")
-            .err()
-            .is_some_and(|e| e.message.contains("trial id")));
+        assert!(ask(h, -1).err().is_some_and(|e| e.message.contains("n must be >= 0")));
+        assert!(tell(h, -3, "{}").err().is_some_and(|e| e.message.contains("trial id")));
         close_study(h)
     }
 }

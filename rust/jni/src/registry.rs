@@ -38,10 +38,7 @@ pub fn insert(study: Study) -> i64 {
 /// A study whose lock is poisoned was being changed when a call panicked: it may be half-updated, so
 /// it is reported rather than used. Closing it still works, and its store (if any) reopens cleanly.
 pub fn with<T>(handle: i64, f: impl FnOnce(&mut Study) -> BridgeResult<T>) -> BridgeResult<T> {
-    let study = lock_map()
-        .get(&handle)
-        .cloned()
-        .ok_or_else(|| unknown(handle))?;
+    let study = lock_map().get(&handle).cloned().ok_or_else(|| unknown(handle))?;
     let mut guard = study.lock().map_err(|_| {
         BridgeError::internal(format!(
             "study handle {handle} is unusable: an earlier call panicked while using it; close it \
@@ -53,16 +50,11 @@ pub fn with<T>(handle: i64, f: impl FnOnce(&mut Study) -> BridgeResult<T>) -> Br
 
 /// Removes the study of `handle`; its journal is closed when the last user lets go.
 pub fn remove(handle: i64) -> BridgeResult<()> {
-    lock_map()
-        .remove(&handle)
-        .map(drop)
-        .ok_or_else(|| unknown(handle))
+    lock_map().remove(&handle).map(drop).ok_or_else(|| unknown(handle))
 }
 
 fn unknown(handle: i64) -> BridgeError {
-    BridgeError::state(format!(
-        "study handle {handle} is closed or was never opened"
-    ))
+    BridgeError::state(format!("study handle {handle} is closed or was never opened"))
 }
 
 #[cfg(test)]
@@ -71,24 +63,21 @@ mod tests {
     use crate::error::catch_panic;
     use sparktune_core::ErrorKind;
 
-    const CONFIG: &str = r#"{"space": {"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1}}}"#;
+    const CONFIG: &str =
+        r#"{"space": {"sparktune_space": 1, "root": {"hp": "uniform", "label": "x", "low": 0, "high": 1}}}"#;
 
     #[test]
     fn a_study_poisoned_by_a_panic_is_reported_then_closes() -> BridgeResult<()> {
         let handle = insert(Study::from_json(CONFIG)?);
         // A panic while the study's lock is held poisons it, as a bug in the core would.
         #[allow(clippy::panic)]
-        let panicked = catch_panic(|| {
-            with(handle, |_| -> BridgeResult<()> {
-                std::panic::panic_any("mid-update")
-            })
-        });
-        assert!(panicked
-            .is_err_and(|e| e.kind == ErrorKind::Internal && e.message.contains("mid-update")));
+        let panicked = catch_panic(|| with(handle, |_| -> BridgeResult<()> { std::panic::panic_any("mid-update") }));
+        assert!(panicked.is_err_and(|e| e.kind == ErrorKind::Internal && e.message.contains("mid-update")));
         let again = with(handle, |study| Ok(study.trials().len()));
         assert!(
-            again.as_ref().is_err_and(|e| e.kind == ErrorKind::Internal
-                && e.message.contains(&format!("handle {handle}"))),
+            again
+                .as_ref()
+                .is_err_and(|e| e.kind == ErrorKind::Internal && e.message.contains(&format!("handle {handle}"))),
             "{again:?}"
         );
         remove(handle)?;
@@ -102,8 +91,7 @@ mod tests {
         remove(a)?;
         let b = insert(Study::from_json(CONFIG)?);
         assert!(b > a && a >= 1);
-        assert!(with(a, |_| Ok(()))
-            .is_err_and(|e| e.kind == ErrorKind::State && e.message.contains(&a.to_string())));
+        assert!(with(a, |_| Ok(())).is_err_and(|e| e.kind == ErrorKind::State && e.message.contains(&a.to_string())));
         remove(b)
     }
 }

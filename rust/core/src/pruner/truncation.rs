@@ -73,7 +73,8 @@ mod tests {
         assert!(d(0.6).prune);
         assert!(d(0.75).prune);
         assert!(!d(0.85).prune);
-        let low = |v| policy(25.0).decide(&Report { direction: Direction::Minimize, step: 1, value: v, others: &others });
+        let low =
+            |v| policy(25.0).decide(&Report { direction: Direction::Minimize, step: 1, value: v, others: &others });
         assert!(low(0.95).prune);
         assert!(!low(0.85).prune);
     }

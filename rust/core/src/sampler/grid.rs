@@ -141,10 +141,10 @@ fn collect(node: &Node, factors: &mut Vec<Factor>) -> Result<()> {
         Node::Hp(hp) => {
             let label = hp.label.clone();
             let factor = match hp.domain {
-                Domain::RandInt { low, high } => {
-                    Factor::Range { label, low, count: high.wrapping_sub(low) as u64 }
+                Domain::RandInt { low, high } => Factor::Range { label, low, count: high.wrapping_sub(low) as u64 },
+                Domain::UniformInt { low, high, q } => {
+                    Factor::List { values: uniformint_values(&label, low, high, q)?, label }
                 }
-                Domain::UniformInt { low, high, q } => Factor::List { values: uniformint_values(&label, low, high, q)?, label },
                 Domain::Choice { .. } | Domain::PChoice { .. } => {
                     let options = hp.options.iter().map(Grid::of).collect::<Result<Vec<_>>>()?;
                     let count =

@@ -70,9 +70,6 @@ fn eval(node: &Node, point: &Point) -> Result<Value> {
 
 fn integer(label: &str, kind: Kind, value: ParamValue) -> Result<i64> {
     value.as_i64().ok_or_else(|| {
-        Error::InvalidArgument(format!(
-            "label '{label}': a {kind} takes an integer, found {}",
-            value.as_f64()
-        ))
+        Error::InvalidArgument(format!("label '{label}': a {kind} takes an integer, found {}", value.as_f64()))
     })
 }

@@ -17,7 +17,10 @@ pub(crate) fn node_from_document(doc: &Value) -> Result<Node> {
         return Err(Error::space(
             "",
             None,
-            format!("a search space is a JSON object {{\"{VERSION_KEY}\": 1, \"root\": ...}}, found {}", type_name(doc)),
+            format!(
+                "a search space is a JSON object {{\"{VERSION_KEY}\": 1, \"root\": ...}}, found {}",
+                type_name(doc)
+            ),
         ));
     };
     match obj.get(VERSION_KEY) {
@@ -54,7 +57,11 @@ fn node(value: &Value, path: &str) -> Result<Node> {
         Some("dict") => {
             only_keys(obj, &["dict"], path, None, "a dict node")?;
             let Value::Object(entries) = &obj["dict"] else {
-                return Err(Error::space(path, None, format!("\"dict\" must be a JSON object, found {}", type_name(&obj["dict"]))));
+                return Err(Error::space(
+                    path,
+                    None,
+                    format!("\"dict\" must be a JSON object, found {}", type_name(&obj["dict"])),
+                ));
             };
             let mut out = Vec::with_capacity(entries.len());
             for (key, child) in entries {
@@ -65,7 +72,11 @@ fn node(value: &Value, path: &str) -> Result<Node> {
         Some("list") => {
             only_keys(obj, &["list"], path, None, "a list node")?;
             let Value::Array(items) = &obj["list"] else {
-                return Err(Error::space(path, None, format!("\"list\" must be a JSON array, found {}", type_name(&obj["list"]))));
+                return Err(Error::space(
+                    path,
+                    None,
+                    format!("\"list\" must be a JSON array, found {}", type_name(&obj["list"])),
+                ));
             };
             let items =
                 items.iter().enumerate().map(|(i, c)| node(c, &format!("{path}/list/{i}"))).collect::<Result<_>>()?;
@@ -89,7 +100,9 @@ fn not_a_node(path: &str, value: &Value) -> Error {
 fn hp(obj: &Map<String, Value>, path: &str) -> Result<Node> {
     let label = match obj.get("label") {
         Some(Value::String(s)) => s.clone(),
-        Some(other) => return Err(Error::space(path, None, format!("'label' must be a string, found {}", type_name(other)))),
+        Some(other) => {
+            return Err(Error::space(path, None, format!("'label' must be a string, found {}", type_name(other))))
+        }
         None => return Err(Error::space(path, None, "missing field 'label'")),
     };
     let at = Some(label.as_str());
@@ -98,7 +111,13 @@ fn hp(obj: &Map<String, Value>, path: &str) -> Result<Node> {
             let known: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
             Error::space(path, at, format!("unknown hp kind '{name}' (known kinds: {})", known.join(", ")))
         })?,
-        other => return Err(Error::space(path, at, format!("'hp' must be a kind name (a string), found {}", type_name(other)))),
+        other => {
+            return Err(Error::space(
+                path,
+                at,
+                format!("'hp' must be a kind name (a string), found {}", type_name(other)),
+            ))
+        }
     };
     let fields: &[&str] = match kind {
         Kind::Uniform | Kind::LogUniform | Kind::RandInt => &["low", "high"],
@@ -131,7 +150,11 @@ fn hp(obj: &Map<String, Value>, path: &str) -> Result<Node> {
                 return Err(Error::space(path, at, "missing field 'options'"));
             };
             let Value::Array(options) = options else {
-                return Err(Error::space(path, at, format!("'options' must be a JSON array, found {}", type_name(options))));
+                return Err(Error::space(
+                    path,
+                    at,
+                    format!("'options' must be a JSON array, found {}", type_name(options)),
+                ));
             };
             return if kind == Kind::Choice {
                 let nodes = options
@@ -146,7 +169,11 @@ fn hp(obj: &Map<String, Value>, path: &str) -> Result<Node> {
                 for (i, option) in options.iter().enumerate() {
                     let opath = format!("{path}/options/{i}");
                     let Value::Object(o) = option else {
-                        return Err(Error::space(&opath, at, format!("a pchoice option is {{\"p\": f, \"value\": NODE}}, found {}", short(option))));
+                        return Err(Error::space(
+                            &opath,
+                            at,
+                            format!("a pchoice option is {{\"p\": f, \"value\": NODE}}, found {}", short(option)),
+                        ));
                     };
                     only_keys(o, &["p", "value"], &opath, at, "a pchoice option")?;
                     p.push(float(o, "p", &opath, at)?);
@@ -162,11 +189,9 @@ fn hp(obj: &Map<String, Value>, path: &str) -> Result<Node> {
 
 fn only_keys(obj: &Map<String, Value>, allowed: &[&str], path: &str, label: Option<&str>, what: &str) -> Result<()> {
     match obj.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(Error::space(
-            path,
-            label,
-            format!("unknown key '{key}' in {what} (allowed: {})", allowed.join(", ")),
-        )),
+        Some(key) => {
+            Err(Error::space(path, label, format!("unknown key '{key}' in {what} (allowed: {})", allowed.join(", "))))
+        }
         None => Ok(()),
     }
 }
@@ -195,7 +220,9 @@ fn int(obj: &Map<String, Value>, name: &str, path: &str, label: Option<&str>) ->
                 _ => Err(Error::space(path, label, format!("{name} ({n}) must be an integer"))),
             }
         }
-        Some(other) => Err(Error::space(path, label, format!("'{name}' must be an integer, found {}", type_name(other)))),
+        Some(other) => {
+            Err(Error::space(path, label, format!("'{name}' must be an integer, found {}", type_name(other))))
+        }
     }
 }
 
@@ -248,7 +275,9 @@ fn hp_to_value(hp: &Hp) -> Value {
             put("low", num(*low));
             put("high", num(*high));
         }
-        Domain::QUniform { low, high, q } | Domain::QLogUniform { low, high, q } | Domain::UniformInt { low, high, q } => {
+        Domain::QUniform { low, high, q }
+        | Domain::QLogUniform { low, high, q }
+        | Domain::UniformInt { low, high, q } => {
             put("low", num(*low));
             put("high", num(*high));
             put("q", num(*q));

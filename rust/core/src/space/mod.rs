@@ -395,8 +395,7 @@ impl Space {
     /// # Ok::<(), sparktune_core::Error>(())
     /// ```
     pub fn from_json(s: &str) -> Result<Space> {
-        let value: Value =
-            serde_json::from_str(s).map_err(|e| crate::Error::json("search space", &e))?;
+        let value: Value = serde_json::from_str(s).map_err(|e| crate::Error::json("search space", &e))?;
         Space::from_value(&value)
     }
 

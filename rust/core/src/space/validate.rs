@@ -75,11 +75,15 @@ impl Walker {
         }
         self.seen.insert(hp.label.clone(), path.to_owned());
         let index = self.params.len();
-        self.params.push(Param { label: hp.label.clone(), domain: hp.domain.clone(), path: path.to_owned(), condition });
+        self.params.push(Param {
+            label: hp.label.clone(),
+            domain: hp.domain.clone(),
+            path: path.to_owned(),
+            condition,
+        });
         let pchoice = matches!(hp.domain, Domain::PChoice { .. });
         for (i, option) in hp.options.iter().enumerate() {
-            let option_path =
-                if pchoice { format!("{path}/options/{i}/value") } else { format!("{path}/options/{i}") };
+            let option_path = if pchoice { format!("{path}/options/{i}/value") } else { format!("{path}/options/{i}") };
             self.node(option, &option_path, Some(Condition { parent: index, option: i }))?;
         }
         Ok(())

@@ -116,12 +116,8 @@ impl Journal {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| io("cannot create its directory", e))?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| io("cannot open", e))?;
+        let mut file =
+            OpenOptions::new().read(true).append(true).create(true).open(path).map_err(|e| io("cannot open", e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -296,11 +292,7 @@ fn check_study_record(path: &Path, line: usize, record: Record, config: &StudyCo
         differs.push(format!("the sampler (stored {}, given {})", show(&stored.sampler), show(&config.sampler)));
     }
     if stored.direction != config.direction {
-        differs.push(format!(
-            "the direction (stored {}, given {})",
-            stored.direction.name(),
-            config.direction.name()
-        ));
+        differs.push(format!("the direction (stored {}, given {})", stored.direction.name(), config.direction.name()));
     }
     // The seed too: a resumed random study must propose what the uninterrupted one would have.
     if stored.seed != config.seed {

@@ -278,7 +278,12 @@ impl TpeSampler {
     }
 
     /// Draws one group's internal coordinates from the model of the trials where it was active.
-    fn sample_group(&mut self, group: &Group, ctx: &Context<'_>, rng: &mut impl rand_chacha::rand_core::RngCore) -> Vec<f64> {
+    fn sample_group(
+        &mut self,
+        group: &Group,
+        ctx: &Context<'_>,
+        rng: &mut impl rand_chacha::rand_core::RngCore,
+    ) -> Vec<f64> {
         let history = ctx.history;
         let active = &self.columns.internal[group.params[0]];
         let sign = if ctx.direction == Direction::Maximize { -1.0 } else { 1.0 };
@@ -298,8 +303,11 @@ impl TpeSampler {
             }
         }
 
-        let params =
-            ParzenParams { prior_weight: self.config.prior_weight, group_dims: group.dims.len(), ..ParzenParams::default() };
+        let params = ParzenParams {
+            prior_weight: self.config.prior_weight,
+            group_dims: group.dims.len(),
+            ..ParzenParams::default()
+        };
         let n_below = ((self.config.gamma * finished.len() as f64).ceil() as usize).min(self.config.max_below);
         if n_below > 0 && n_below < finished.len() {
             // Only the best n_below need ordering; ties go to the older trial.
@@ -366,9 +374,8 @@ impl TpeSampler {
         }
         let l = below_model.log_pdf(&candidates);
         let g = above_model.log_pdf(&candidates);
-        let best = (0..candidates.len())
-            .max_by(|&a, &b| (l[a] - g[a]).total_cmp(&(l[b] - g[b])).then(b.cmp(&a)))
-            .unwrap_or(0);
+        let best =
+            (0..candidates.len()).max_by(|&a, &b| (l[a] - g[a]).total_cmp(&(l[b] - g[b])).then(b.cmp(&a))).unwrap_or(0);
         candidates.into_iter().nth(best).unwrap_or_default()
     }
 }
@@ -393,9 +400,8 @@ impl Sampler for TpeSampler {
         let groups = std::mem::take(&mut self.groups);
         for group in &groups {
             // Parents come before their options' parameters, so the condition is already decided.
-            let active = group
-                .condition
-                .is_none_or(|c| chosen[c.parent].and_then(ParamValue::as_i64) == Some(c.option as i64));
+            let active =
+                group.condition.is_none_or(|c| chosen[c.parent].and_then(ParamValue::as_i64) == Some(c.option as i64));
             if !active {
                 continue;
             }

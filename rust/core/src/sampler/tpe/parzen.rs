@@ -340,10 +340,18 @@ impl Op<'_> {
 enum KernelDraw<'a> {
     /// The option probabilities.
     Categorical(&'a [f64]),
-    Normal { mu: f64, sigma: f64 },
+    Normal {
+        mu: f64,
+        sigma: f64,
+    },
     Truncated(TruncNorm),
     /// Drawn truncated, then snapped to the grid from `first` to `last`.
-    Stepped { dist: TruncNorm, first: f64, last: f64, step: f64 },
+    Stepped {
+        dist: TruncNorm,
+        first: f64,
+        last: f64,
+        step: f64,
+    },
 }
 
 impl KernelDraw<'_> {
@@ -376,6 +384,10 @@ struct NormMemo<'a> {
     slots: &'a mut Vec<(f64, f64)>,
 }
 
+/// What `ParzenEstimator::new` keeps normalisers in: the observations' ids, and per dimension a
+/// (sigma, ln normaliser) slot per id.
+pub(crate) type NormMemos<'a> = (&'a [usize], &'a mut [Vec<(f64, f64)>]);
+
 /// Below this many kernel evaluations, threads cost more than they save.
 const PARALLEL_WORK: usize = 400_000;
 
@@ -403,7 +415,7 @@ impl ParzenEstimator {
         orders: Option<&[Vec<u32>]>,
         weights: &[f64],
         params: ParzenParams,
-        memos: Option<(&[usize], &mut [Vec<(f64, f64)>])>,
+        memos: Option<NormMemos<'_>>,
     ) -> Self {
         debug_assert!(columns.iter().all(|c| c.len() == weights.len()));
         let mut w: Vec<f64> = if weights.is_empty() {
@@ -477,10 +489,7 @@ impl ParzenEstimator {
         let work = points.len() * self.weights.len() * self.dims.len();
         let scratch = || (Vec::with_capacity(self.base.len()), vec![Vec::new(); self.dims.len()]);
         if work >= PARALLEL_WORK {
-            points
-                .par_iter()
-                .map_init(scratch, |(acc, memo), x| self.log_pdf_one(x, acc, memo))
-                .collect()
+            points.par_iter().map_init(scratch, |(acc, memo), x| self.log_pdf_one(x, acc, memo)).collect()
         } else {
             let (mut acc, mut memo) = scratch();
             points.iter().map(|x| self.log_pdf_one(x, &mut acc, &mut memo)).collect()

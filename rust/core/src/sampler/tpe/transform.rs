@@ -14,9 +14,9 @@ const MAX_CATEGORIES: i64 = 1024;
 /// The dimension TPE models `domain` in.
 pub(crate) fn dim_of(domain: &Domain) -> Dim {
     match *domain {
-        Domain::Uniform { low, high }
-        | Domain::LogUniform { low, high }
-        | Domain::QLogUniform { low, high, .. } => Dim::Continuous { low, high },
+        Domain::Uniform { low, high } | Domain::LogUniform { low, high } | Domain::QLogUniform { low, high, .. } => {
+            Dim::Continuous { low, high }
+        }
         Domain::QUniform { low, high, q } | Domain::UniformInt { low, high, q } => {
             Dim::Stepped { low: quantize(low, q), high: quantize(high, q), step: q }
         }
