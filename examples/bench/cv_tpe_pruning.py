@@ -17,30 +17,20 @@ from pyspark.ml import Pipeline
 from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.evaluation import MulticlassClassificationEvaluator
 from pyspark.ml.feature import StandardScaler, VectorAssembler
-from pyspark.sql import SparkSession
-from sklearn.datasets import load_digits
 
-import sparktune
+from _digits import digits_session
 from sparktune.space import hp
 
 
 def main():
     max_trials = int(sys.argv[1]) if len(sys.argv) > 1 else 8
     par = int(sys.argv[2]) if len(sys.argv) > 2 else 2
-    builder = (SparkSession.builder.master("local[2]").appName("cv-tpe-pruning-bench")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4"))
-    spark = sparktune.configure(builder).getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    X, y = load_digits(return_X_y=True)
-    cols = [f"f{i}" for i in range(X.shape[1])] + ["label"]
-    df = spark.createDataFrame([tuple(map(float, x)) + (float(t),) for x, t in zip(X, y)], cols)
-    df = df.repartition(4).cache()
-    df.count()
+    spark, df, features = digits_session("cv-tpe-pruning-bench")
     print(f"load: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cpus)", flush=True)
 
     def pipeline():
         lr = LogisticRegression(maxIter=50)
-        return lr, Pipeline(stages=[VectorAssembler(inputCols=cols[:-1], outputCol="raw"),
+        return lr, Pipeline(stages=[VectorAssembler(inputCols=features, outputCol="raw"),
                                     StandardScaler(inputCol="raw", outputCol="features"), lr])
 
     evaluator = MulticlassClassificationEvaluator(metricName="accuracy")

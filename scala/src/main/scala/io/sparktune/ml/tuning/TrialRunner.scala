@@ -44,12 +44,19 @@ private[tuning] final case class TrialResult(
  * canceller thread until the trial's folds are back, since a fit runs many jobs one after another
  * and `cancelJobGroup` stops only those running.
  *
+ * With `refit`, a slot that finds no (trial, fold) pair left refits the best trial so far on the
+ * whole data set (job group `jobGroup(id)-refit`), while the last folds run in the other slots: the
+ * search's tail would idle it, and the refit that follows the search is then already done when
+ * that trial stays the best (see `refitted`). When a better trial ends, the refit under way is
+ * cancelled (with its future jobs) and the new best is refitted instead.
+ *
  * @param maxNewTrials how many trials to run, not counting cancelled ones
  *
  * @param ask        the next trial of the core, None when it has no more (a finished grid)
  * @param paramMapOf the trial's params, Left(reason) when a value breaks a param's validator (the
  *                   trial fails); it throws when the space does not fit a param's type
  * @param onFinish   tells the core and logs; called once per trial, in this thread
+ * @param refit      how to refit the best trial so far in an idle slot (None: no refit here)
  */
 private[tuning] final class TrialRunner(
     sc: SparkContext,
@@ -68,7 +75,8 @@ private[tuning] final class TrialRunner(
     collectModels: Boolean = false,
     pruning: Option[Pruning] = None,
     earlier: Seq[CoreTrial] = Nil,
-    deadlineNanos: Option[Long] = None) {
+    deadlineNanos: Option[Long] = None,
+    refit: Option[TrialRunner.Refit] = None) {
 
   private final class Running(val trial: CoreTrial, val paramMap: ParamMap) {
     val metrics: Array[Double] = Array.fill(numFolds)(Double.NaN)
@@ -82,11 +90,17 @@ private[tuning] final class TrialRunner(
     var pruned = false
   }
 
+  /** What a slot's task hands back to the driver thread. */
+  private sealed trait Completion
+
   private final class Done(val run: Running, val fold: Int, val metric: Double, val model: Model[_],
-      val error: Throwable)
+      val error: Throwable) extends Completion
+
+  /** A refit of trial `trialId` on the whole data set: its model, or why it failed. */
+  private final class Refitted(val trialId: Long, val model: Model[_], val error: Throwable) extends Completion
 
   private val pending = mutable.Queue.empty[(Running, Int)]
-  private val completions = new LinkedBlockingQueue[Done]()
+  private val completions = new LinkedBlockingQueue[Completion]()
   private val unfinished = mutable.LinkedHashMap.empty[Long, Running]
   private var inFlight = 0
   private var asked = 0
@@ -108,6 +122,14 @@ private[tuning] final class TrialRunner(
   @volatile private var timedOut = false
   @volatile private var stopped = false
 
+  /** The trial whose refit runs in a slot now; refits cancelled since, whose tasks are still out. */
+  private var refitting: Option[Long] = None
+  private var staleRefits = 0
+  private var lastRefit: Option[(Long, Model[_])] = None
+
+  /** The model of the last refit that finished, and its trial: the Tuner's if that trial is the best. */
+  def refitted: Option[(Long, Model[_])] = lastRefit
+
   /** Whether the deadline has passed (checked in the driver thread too, so that no trial starts after it). */
   private def pastDeadline: Boolean = {
     if (!timedOut && deadlineNanos.exists(System.nanoTime() - _ >= 0)) timedOut = true
@@ -120,10 +142,12 @@ private[tuning] final class TrialRunner(
     val canceller = if (pruning.isDefined || deadlineNanos.isDefined) Some(startCanceller()) else None
     try {
       fill(pool)
-      while (inFlight > 0) {
-        val done = completions.take()
+      while (inFlight > staleRefits) {
         inFlight -= 1
-        record(done)
+        completions.take() match {
+          case done: Done => record(done)
+          case r: Refitted => refitDone(r)
+        }
         fill(pool)
       }
     } catch {
@@ -139,9 +163,19 @@ private[tuning] final class TrialRunner(
     } finally {
       stopped = true
       canceller.foreach(_.interrupt())
+      refitting.foreach(cancelRefit) // a refit under way when the search failed
       pool.foreach(_.shutdownNow())
     }
   }
+
+  private def refitGroup(trialId: Long): String = s"${jobGroup(trialId)}-refit"
+
+  /**
+   * Cancels a refit's job under way and those it would start: the fit fails soon, and is not waited
+   * for. No reason given: Spark's default text names the group, which quiets MLlib's ERROR for it
+   * (see [[CancelledFitLog]]).
+   */
+  private def cancelRefit(trialId: Long): Unit = sc.cancelJobGroupAndFutureJobs(refitGroup(trialId))
 
   private def startCanceller(): Thread = {
     val t = new Thread(() => {
@@ -191,7 +225,50 @@ private[tuning] final class TrialRunner(
         }
       case None => more = false
     }
+    if (!more && inFlight < parallelism) refitLeader(pool)
   }
+
+  /**
+   * With a slot that has nothing else to run: refits the best trial so far, unless that is done or
+   * under way, cancelling the refit of a trial it displaced.
+   */
+  private def refitLeader(pool: Option[ThreadPoolExecutor]): Unit = for {
+    r <- refit
+    p <- pool // with one slot, the refit after the search is as early
+    (id, paramMap) <- r.leader() if !lastRefit.exists(_._1 == id) && !refitting.contains(id)
+  } {
+    refitting.foreach { old =>
+      log.info(s"trial $id is better than trial $old: its refit is cancelled")
+      cancelRefit(old)
+      staleRefits += 1
+    }
+    log.info(s"refitting trial $id, the best so far, on the whole data set while the last folds run")
+    refitting = Some(id)
+    inFlight += 1
+    p.execute(() => refitTask(r, id, paramMap))
+  }
+
+  private def refitTask(r: TrialRunner.Refit, id: Long, paramMap: ParamMap): Unit = {
+    val saved = TrialRunner.JobGroupKeys.map(k => k -> sc.getLocalProperty(k))
+    val done =
+      try {
+        sc.setJobGroup(refitGroup(id), s"sparktune refit of trial $id", interruptOnCancel = true)
+        new Refitted(id, r.fit(paramMap), null)
+      } catch {
+        case t: Throwable => new Refitted(id, null, t)
+      } finally {
+        saved.foreach { case (k, v) => sc.setLocalProperty(k, v) }
+      }
+    completions.put(done)
+  }
+
+  private def refitDone(r: Refitted): Unit =
+    if (!refitting.contains(r.trialId)) staleRefits -= 1
+    else {
+      refitting = None
+      if (r.error == null) lastRefit = Some(r.trialId -> r.model)
+      else log.info(s"the refit of trial ${r.trialId} during the search failed (${r.error}); it runs again after")
+    }
 
   private def next(): Option[(Running, Int)] = {
     while (pending.isEmpty && !exhausted && !pastDeadline && asked - cancelledTrials < maxNewTrials) ask() match {
@@ -308,6 +385,13 @@ private[tuning] final class TrialRunner(
 }
 
 private[tuning] object TrialRunner {
+
+  /**
+   * How the runner refits in an idle slot: `leader` is the best trial so far with its params, by the
+   * rule the search's result uses (None before any trial is ok); `fit` fits it on the whole data set.
+   */
+  final class Refit(val leader: () => Option[(Long, ParamMap)], val fit: ParamMap => Model[_])
+
   /** Why trials under way at the deadline end cancelled. */
   val TimedOut = "cancelled: the search's timeout passed"
 

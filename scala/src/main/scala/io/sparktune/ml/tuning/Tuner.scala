@@ -34,7 +34,8 @@ private[tuning] final case class TuningResult(
 /**
  * The search shared by [[CrossValidator]] (k folds) and [[TrainValidationSplit]] (one split): the
  * plan from the params, the study in the core, the folds drawn and persisted once, the trials run by
- * [[TrialRunner]], then the best entry refitted on the whole data set. With MLflow tracking on
+ * [[TrialRunner]], then the best entry refitted on the whole data set (or taken from the runner,
+ * which refits the best so far in a slot the search's tail leaves idle). With MLflow tracking on
  * ([[io.sparktune.ml.tracking]]), every finished trial becomes a child run of the fit's run.
  *
  * @param name         the validator's name for messages ("CrossValidator 'cv_…'")
@@ -80,8 +81,14 @@ private[tuning] final class Tuner(
       val models = mutable.Map.empty[Long, Array[Model[_]]]
       val timeout = $(params.timeout)
 
+      // The best trial so far, by the rule of the result below: refitted in a slot the tail would idle.
+      val refit = new TrialRunner.Refit(
+        leader = () => Tuner.best(search.entries(study.trials, numFolds), eval.isLargerBetter).flatMap {
+          case (entry, _) => entry.trial.flatMap(t => search.paramMapOf(t).toOption.map(t.id -> _))
+        },
+        fit = map => est.fit(dataset, map).asInstanceOf[Model[_]])
       val folds = new FoldCache
-      try {
+      val runner =
         new TrialRunner(
           sc = dataset.sparkSession.sparkContext,
           folds = () => folds.get,
@@ -104,22 +111,23 @@ private[tuning] final class Tuner(
           collectModels = collect,
           pruning = pruning,
           earlier = earlier,
-          deadlineNanos = if (timeout > 0) Some(started + (timeout * 1e9).toLong) else None).run()
-      } finally folds.release()
+          deadlineNanos = if (timeout > 0) Some(started + (timeout * 1e9).toLong) else None,
+          refit = Some(refit))
+      try runner.run()
+      finally folds.release()
 
       val trials = study.trials
       val entries = search.entries(trials, numFolds)
-      val scored = entries.zipWithIndex.filter { case (e, _) => !e.value.isNaN }
-      if (scored.isEmpty) {
+      val (best, bestIndex) = Tuner.best(entries, eval.isLargerBetter).getOrElse {
         val why = trials.find(_.error.isDefined).map(t => s"; trial ${t.id}: ${t.error.get}").getOrElse("")
         throw new IllegalStateException(s"$name: no trial succeeded (${trials.size} trials)$why")
       }
-      // The first best, as Spark's maxBy/minBy pick it.
-      val (best, bestIndex) = if (eval.isLargerBetter) scored.maxBy(_._1.value) else scored.minBy(_._1.value)
       val bestTrial = best.trial.get // a finite average comes from an ok trial
       val bestParams = search.paramMapOf(bestTrial).fold(r => throw new IllegalStateException(r), identity)
-      log.info(s"best trial ${bestTrial.id}: $metric ${best.value} with ${bestTrial.values}; refitting")
-      val bestModel = est.fit(dataset, bestParams).asInstanceOf[Model[_]]
+      val refitted = runner.refitted.collect { case (id, model) if id == bestTrial.id => model }
+      log.info(s"best trial ${bestTrial.id}: $metric ${best.value} with ${bestTrial.values}; " +
+        (if (refitted.isDefined) "refitted during the search" else "refitting"))
+      val bestModel = refitted.getOrElse(est.fit(dataset, bestParams).asInstanceOf[Model[_]])
       val subModels = if (!collect) None else Some(Array.tabulate(numFolds) { k =>
         entries.map(e => e.trial.flatMap(t => models.get(t.id)).filter(_.length > k).map(_(k)).orNull).toArray
       })
@@ -209,6 +217,12 @@ private[tuning] object Tuner {
         est.copy(grid.space.maps.head).transformSchema(schema)
       case _ => est.transformSchema(schema)
     }
+  }
+
+  /** The first best entry, as Spark's maxBy/minBy pick it, with its index; None if no average is finite. */
+  def best(entries: Seq[Entry], larger: Boolean): Option[(Entry, Int)] = {
+    val scored = entries.zipWithIndex.filter { case (e, _) => !e.value.isNaN }
+    if (scored.isEmpty) None else Some(if (larger) scored.maxBy(_._1.value) else scored.minBy(_._1.value))
   }
 
   def metricName(eval: Evaluator): String =

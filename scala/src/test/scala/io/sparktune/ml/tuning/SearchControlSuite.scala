@@ -2,7 +2,8 @@ package io.sparktune.ml.tuning
 
 import scala.jdk.CollectionConverters._
 
-import org.apache.spark.ml.classification.LogisticRegression
+import org.apache.spark.ml.PipelineModel
+import org.apache.spark.ml.classification.{LogisticRegression, LogisticRegressionModel}
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator
 import org.apache.spark.ml.param.ParamMap
 
@@ -65,5 +66,26 @@ class SearchControlSuite extends SparkSuiteBase {
     assert(wall < budget + one + 30.0, s"the search took $wall s for a timeout of $budget s")
     assert(model.bestMetric == model.avgMetrics.filter(!_.isNaN).max)
     assert(model.transform(cancer).count() == cancer.count())
+  }
+
+  test("a slot the search's tail leaves idle refits the best trial so far, and fit returns that model") {
+    val lr = new LogisticRegression()
+    // The sound map first, then two that learn nothing (AUC 0.5): trial 0 ends the best, though the
+    // fast ones may finish first and be refitted (then cancelled) while its folds still run.
+    val maps = Array(ParamMap(lr.regParam -> 0.01, lr.maxIter -> 10), ParamMap(lr.regParam -> 0.01, lr.maxIter -> 0),
+      ParamMap(lr.regParam -> 0.1, lr.maxIter -> 0))
+    val cv = new CrossValidator().setEstimator(pipeline(lr)).setEstimatorParamMaps(maps)
+      .setEvaluator(new BinaryClassificationEvaluator()).setNumFolds(2).setSeed(3L).setParallelism(2)
+    val recorder = new JobRecorder(spark.sparkContext)
+    val model = cv.fit(cancer)
+    val groups = recorder.stop()
+    assert(model.bestIndex == 0, model.avgMetrics.toSeq)
+    assert(groups.contains(s"${cv.jobGroup(0)}-refit"), groups.distinct)
+    // Once the trials started, every job ran in one of the search's groups: no refit after it.
+    val search = groups.dropWhile(!_.startsWith(s"sparktune-${cv.uid}-"))
+    assert(search.nonEmpty && search.forall(_.startsWith(s"sparktune-${cv.uid}-")), groups)
+    val coefficients = (m: org.apache.spark.ml.Model[_]) =>
+      m.asInstanceOf[PipelineModel].stages.last.asInstanceOf[LogisticRegressionModel].coefficients.toArray.toSeq
+    assert(coefficients(model.bestModel) == coefficients(pipeline(lr).fit(cancer, maps(0))))
   }
 }
