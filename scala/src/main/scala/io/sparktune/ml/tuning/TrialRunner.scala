@@ -48,7 +48,7 @@ private[tuning] final case class TrialResult(
  * whole data set (job group `jobGroup(id)-refit`), while the last folds run in the other slots: the
  * search's tail would idle it, and the refit that follows the search is then already done when
  * that trial stays the best (see `refitted`). When a better trial ends, the refit under way is
- * cancelled (with its future jobs) and the new best is refitted instead.
+ * cancelled (with its future jobs), and the new best is refitted if trials are still under way.
  *
  * @param maxNewTrials how many trials to run, not counting cancelled ones
  *
@@ -225,27 +225,31 @@ private[tuning] final class TrialRunner(
         }
       case None => more = false
     }
-    if (!more && inFlight < parallelism) refitLeader(pool)
+    refitLeader(pool, slotFree = !more && inFlight < parallelism)
   }
 
   /**
-   * With a slot that has nothing else to run: refits the best trial so far, unless that is done or
-   * under way, cancelling the refit of a trial it displaced.
+   * Keeps the refit on the best trial so far: cancels the one under way when its trial was displaced,
+   * and with a free slot that has nothing else to run while trials are still under way (a refit then
+   * overlaps them; else the one after the search is as early), refits the best unless that is done.
    */
-  private def refitLeader(pool: Option[ThreadPoolExecutor]): Unit = for {
-    r <- refit
-    p <- pool // with one slot, the refit after the search is as early
-    (id, paramMap) <- r.leader() if !lastRefit.exists(_._1 == id) && !refitting.contains(id)
-  } {
-    refitting.foreach { old =>
-      log.info(s"trial $id is better than trial $old: its refit is cancelled")
-      cancelRefit(old)
-      staleRefits += 1
+  private def refitLeader(pool: Option[ThreadPoolExecutor], slotFree: Boolean): Unit = for (r <- refit; p <- pool) {
+    val start = slotFree && unfinished.nonEmpty
+    if (refitting.isDefined || start) {
+      val leader = r.leader()
+      refitting.filterNot(id => leader.exists(_._1 == id)).foreach { old =>
+        log.info(s"the refit of trial $old is cancelled: a better trial ended")
+        cancelRefit(old)
+        staleRefits += 1
+        refitting = None
+      }
+      leader.filter(l => start && refitting.isEmpty && !lastRefit.exists(_._1 == l._1)).foreach { case (id, map) =>
+        log.info(s"refitting trial $id, the best so far, on the whole data set while the last folds run")
+        refitting = Some(id)
+        inFlight += 1
+        p.execute(() => refitTask(r, id, map))
+      }
     }
-    log.info(s"refitting trial $id, the best so far, on the whole data set while the last folds run")
-    refitting = Some(id)
-    inFlight += 1
-    p.execute(() => refitTask(r, id, paramMap))
   }
 
   private def refitTask(r: TrialRunner.Refit, id: Long, paramMap: ParamMap): Unit = {

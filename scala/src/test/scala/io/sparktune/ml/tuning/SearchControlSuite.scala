@@ -4,7 +4,7 @@ import scala.jdk.CollectionConverters._
 
 import org.apache.spark.ml.PipelineModel
 import org.apache.spark.ml.classification.{LogisticRegression, LogisticRegressionModel}
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator
+import org.apache.spark.ml.evaluation.{BinaryClassificationEvaluator, MulticlassClassificationEvaluator}
 import org.apache.spark.ml.param.ParamMap
 
 import io.sparktune.JsonCodec
@@ -70,12 +70,13 @@ class SearchControlSuite extends SparkSuiteBase {
 
   test("a slot the search's tail leaves idle refits the best trial so far, and fit returns that model") {
     val lr = new LogisticRegression()
-    // The sound map first, then two that learn nothing (AUC 0.5): trial 0 ends the best, though the
-    // fast ones may finish first and be refitted (then cancelled) while its folds still run.
+    // The sound, quick map first; then one that learns nothing; then a slow one that predicts 0 almost
+    // always: the slot the slow one's last fold leaves idle refits trial 0, which stays the best.
     val maps = Array(ParamMap(lr.regParam -> 0.01, lr.maxIter -> 10), ParamMap(lr.regParam -> 0.01, lr.maxIter -> 0),
-      ParamMap(lr.regParam -> 0.1, lr.maxIter -> 0))
+      ParamMap(lr.regParam -> 1e-4, lr.maxIter -> 100, lr.tol -> 1e-12, lr.threshold -> 0.99))
     val cv = new CrossValidator().setEstimator(pipeline(lr)).setEstimatorParamMaps(maps)
-      .setEvaluator(new BinaryClassificationEvaluator()).setNumFolds(2).setSeed(3L).setParallelism(2)
+      .setEvaluator(new MulticlassClassificationEvaluator().setMetricName("accuracy")).setNumFolds(2).setSeed(3L)
+      .setParallelism(2)
     val recorder = new JobRecorder(spark.sparkContext)
     val model = cv.fit(cancer)
     val groups = recorder.stop()
@@ -83,7 +84,7 @@ class SearchControlSuite extends SparkSuiteBase {
     assert(groups.contains(s"${cv.jobGroup(0)}-refit"), groups.distinct)
     // Once the trials started, every job ran in one of the search's groups: no refit after it.
     val search = groups.dropWhile(!_.startsWith(s"sparktune-${cv.uid}-"))
-    assert(search.nonEmpty && search.forall(_.startsWith(s"sparktune-${cv.uid}-")), groups)
+    assert(search.nonEmpty && search.forall(_.startsWith(s"sparktune-${cv.uid}-")), groups.distinct)
     val coefficients = (m: org.apache.spark.ml.Model[_]) =>
       m.asInstanceOf[PipelineModel].stages.last.asInstanceOf[LogisticRegressionModel].coefficients.toArray.toSeq
     assert(coefficients(model.bestModel) == coefficients(pipeline(lr).fit(cancer, maps(0))))
