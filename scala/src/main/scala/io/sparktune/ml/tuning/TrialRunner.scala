@@ -253,16 +253,9 @@ private[tuning] final class TrialRunner(
   }
 
   private def refitTask(r: TrialRunner.Refit, id: Long, paramMap: ParamMap): Unit = {
-    val saved = TrialRunner.JobGroupKeys.map(k => k -> sc.getLocalProperty(k))
     val done =
-      try {
-        sc.setJobGroup(refitGroup(id), s"sparktune refit of trial $id", interruptOnCancel = true)
-        new Refitted(id, r.fit(paramMap), null)
-      } catch {
-        case t: Throwable => new Refitted(id, null, t)
-      } finally {
-        saved.foreach { case (k, v) => sc.setLocalProperty(k, v) }
-      }
+      try inJobGroup(refitGroup(id), s"sparktune refit of trial $id")(new Refitted(id, r.fit(paramMap), null))
+      catch { case t: Throwable => new Refitted(id, null, t) }
     completions.put(done)
   }
 
@@ -298,20 +291,24 @@ private[tuning] final class TrialRunner(
     if (pending.isEmpty) None else Some(pending.dequeue())
   }
 
-  private def task(run: Running, fold: Int): Unit = {
+  /** Runs `body` with its Spark jobs in `group`; the thread's job group is restored after (it may be the caller's). */
+  private def inJobGroup[T](group: String, description: String)(body: => T): T = {
     val saved = TrialRunner.JobGroupKeys.map(k => k -> sc.getLocalProperty(k))
+    try {
+      sc.setJobGroup(group, description, interruptOnCancel = true)
+      body
+    } finally saved.foreach { case (k, v) => sc.setLocalProperty(k, v) }
+  }
+
+  private def task(run: Running, fold: Int): Unit = {
     val done =
-      try {
-        sc.setJobGroup(jobGroup(run.trial.id), s"sparktune trial ${run.trial.id} fold $fold",
-          interruptOnCancel = true)
+      try inJobGroup(jobGroup(run.trial.id), s"sparktune trial ${run.trial.id} fold $fold") {
         val Fold(training, validation) = folds()(fold)
         val model = estimator.fit(training, run.paramMap).asInstanceOf[Model[_]]
         new Done(run, fold, evaluator.evaluate(model.transform(validation, run.paramMap)), model, null)
       } catch {
         // Every throwable goes back to the driver thread, which would otherwise wait for it forever.
         case t: Throwable => new Done(run, fold, Double.NaN, null, t)
-      } finally {
-        saved.foreach { case (k, v) => sc.setLocalProperty(k, v) }
       }
     completions.put(done)
   }

@@ -127,7 +127,7 @@ private[tuning] final class Tuner(
       val refitted = runner.refitted.collect { case (id, model) if id == bestTrial.id => model }
       log.info(s"best trial ${bestTrial.id}: $metric ${best.value} with ${bestTrial.values}; " +
         (if (refitted.isDefined) "refitted during the search" else "refitting"))
-      val bestModel = refitted.getOrElse(est.fit(dataset, bestParams).asInstanceOf[Model[_]])
+      val bestModel = refitted.getOrElse(refit.fit(bestParams))
       val subModels = if (!collect) None else Some(Array.tabulate(numFolds) { k =>
         entries.map(e => e.trial.flatMap(t => models.get(t.id)).filter(_.length > k).map(_(k)).orNull).toArray
       })
