@@ -1,7 +1,6 @@
 package io.sparktune.hyperopt
 
 import com.fasterxml.jackson.databind.JsonNode
-import org.scalatest.BeforeAndAfterAll
 
 import io.sparktune.Trial
 import io.sparktune.ml.tracking.{CapturedLogs, MlflowServer, ParamText}
@@ -12,13 +11,11 @@ import io.sparktune.space.{Hp, SearchSpace}
  * SparkTrials' trials as nested MLflow runs, checked through a real tracking server's REST API
  * after fmin ran them as Spark tasks on local[2].
  */
-class SparkTrialsMlflowSuite extends SparkSuiteBase with BeforeAndAfterAll {
+class SparkTrialsMlflowSuite extends SparkSuiteBase {
   import MlflowServer.entries
   import SparkTrialsMlflowSuite._
 
-  private lazy val server = new MlflowServer(tempDir("sparktune-fmin-mlflow")).awaitHealthy()
-
-  override def afterAll(): Unit = try server.close() finally super.afterAll()
+  private def server = MlflowServer.shared
 
   private val space =
     SearchSpace(Map("x" -> Hp.uniform("x", -5, 5), "kind" -> Hp.choice("kind", "abs", "square", "boom")))
@@ -100,9 +97,9 @@ class SparkTrialsMlflowSuite extends SparkSuiteBase with BeforeAndAfterAll {
 
   test("logging off: nothing is logged") {
     val result = FMin.fmin(objective, space, maxEvals = 3, parallelism = 2, showProgress = false,
-      mlflowTrackingUri = Some(server.uri), mlflowExperimentName = Some("off"), mlflowLogging = false)
+      mlflowTrackingUri = Some(server.uri), mlflowExperimentName = Some("fmin-off"), mlflowLogging = false)
     assert(result.trials.size == 3)
-    assert(!server.experimentExists("off"))
+    assert(!server.experimentExists("fmin-off"))
   }
 
   test("a server that is down: fmin returns every trial and warns once about what was not logged") {

@@ -102,6 +102,17 @@ final class MlflowServer(val dir: Path) extends AutoCloseable {
 }
 
 object MlflowServer {
+
+  /**
+   * One server for every suite of the test JVM, each suite with experiments of its own names: a
+   * start takes 10 to 40 s, so it is paid once. Stopped when the JVM exits.
+   */
+  lazy val shared: MlflowServer = {
+    val server = new MlflowServer(Files.createTempDirectory("sparktune-mlflow"))
+    sys.addShutdownHook(server.close())
+    server.awaitHealthy()
+  }
+
   def freePort(): Int = {
     val s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress)
     try s.getLocalPort finally s.close()

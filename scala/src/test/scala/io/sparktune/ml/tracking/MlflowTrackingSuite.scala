@@ -10,7 +10,6 @@ import scala.jdk.CollectionConverters._
 import org.apache.spark.ml.classification.{LogisticRegression, RandomForestClassifier}
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator
 import org.apache.spark.ml.tuning.ParamGridBuilder
-import org.scalatest.BeforeAndAfterAll
 
 import io.sparktune.ml.tuning.{CrossValidator, ParamSpace, SparkSuiteBase, TrainValidationSplit}
 import io.sparktune.space.Hp
@@ -20,12 +19,10 @@ import io.sparktune.space.Hp
  * (runs/search, metrics/get-history, artifacts/list) after CrossValidator and TrainValidationSplit
  * fit on real Spark.
  */
-class MlflowTrackingSuite extends SparkSuiteBase with BeforeAndAfterAll {
+class MlflowTrackingSuite extends SparkSuiteBase {
   import MlflowServer.entries
 
-  private lazy val server = new MlflowServer(tempDir("sparktune-mlflow")).awaitHealthy()
-
-  override def afterAll(): Unit = try server.close() finally super.afterAll()
+  private def server = MlflowServer.shared
 
   private def lr = new LogisticRegression().setMaxIter(5)
 
