@@ -14,13 +14,15 @@ import io.sparktune.space.{Hp, SearchSpace}
  * Scheduling efficiency of Scala SparkTrials, the figure ../shared/bench/sparktrials_overhead.py
  * gives for Python: N trials of an objective that sleeps D seconds, parallelism 2 on local[2];
  * efficiency = (N * D / 2) / wall. Beside it, Spark's own floor on the same session: the same N
- * one-task jobs of a D-second sleep, 3 in flight (as fmin keeps them), with no tuner at all.
+ * one-task jobs of a D-second sleep, as many in flight as fmin keeps, with no tuner at all.
  * Rounds alternate the two after a warm-up of each. Prints figures, asserts nothing:
  * `./sbt "sparktune/Test/runMain io.sparktune.bench.SparkTrialsOverheadBench 32 0.5 3"`.
  */
 object SparkTrialsOverheadBench {
 
   private val Parallelism = 2
+  // Jobs in flight: fmin's running trials plus its queue; the bare jobs get the same.
+  private val InFlight = Parallelism + 1
 
   def main(args: Array[String]): Unit = {
     val n = args.headOption.map(_.toInt).getOrElse(32)
@@ -52,15 +54,16 @@ object SparkTrialsOverheadBench {
     }
     val start = System.nanoTime()
     new SparkTrials(spark, parallelism = Parallelism, mlflowLogging = false)
-      .fmin(objective, SearchSpace(Hp.dict("x" -> Hp.uniform("x", -5.0, 5.0))), maxEvals = n, showProgress = false)
+      .fmin(objective, SearchSpace(Hp.dict("x" -> Hp.uniform("x", -5.0, 5.0))), maxEvals = n,
+        queue = InFlight - Parallelism, showProgress = false)
     (System.nanoTime() - start) / 1e9
   }
 
-  /** The wall of N one-task jobs that sleep, `Parallelism + 1` in flight: what Spark itself costs. */
+  /** The wall of N one-task jobs that sleep, `InFlight` at once: what Spark itself costs. */
   private def bareJobs(spark: SparkSession, n: Int, seconds: Double): Double = {
     val millis = (seconds * 1000).toLong
     val sc = spark.sparkContext
-    val pool = Executors.newFixedThreadPool(Parallelism + 1)
+    val pool = Executors.newFixedThreadPool(InFlight)
     implicit val ec: ExecutionContext = ExecutionContext.fromExecutor(pool)
     val start = System.nanoTime()
     try {
