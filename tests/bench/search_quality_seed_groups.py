@@ -14,6 +14,8 @@ import types
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "bench"))
 import search_quality  # noqa: E402
 
+GROUP = 10  # seeds per group: the shared bench's run that the issue's target quotes
+
 
 def per_seed_bests(run):
     """Calls one of the shared bench's runners, keeping the per-seed lists it takes the median of."""
@@ -28,12 +30,14 @@ def per_seed_bests(run):
         run()
     finally:
         search_quality.statistics = statistics
+    if len(kept) != len(search_quality.FUNCTIONS):  # the shared bench no longer takes one median per function
+        raise RuntimeError(f"expected {len(search_quality.FUNCTIONS)} medians from the shared bench, got {len(kept)}")
     return dict(zip(search_quality.FUNCTIONS, kept))
 
 
 def main():
     budget, groups = int(sys.argv[1]), int(sys.argv[2])
-    seeds = 10 * groups
+    seeds = GROUP * groups
     import sparktune.hyperopt
 
     bests = {
@@ -41,11 +45,11 @@ def main():
         "optuna-tpe": per_seed_bests(lambda: search_quality.run_optuna(budget, seeds)),
     }
     for name in search_quality.FUNCTIONS:
-        print(f"{name} budget={budget}: median of each group of 10 seeds", flush=True)
+        print(f"{name} budget={budget}: median of each group of {GROUP} seeds", flush=True)
         medians = {}
         for opt, by_function in bests.items():
             values = by_function[name]
-            medians[opt] = [statistics.median(values[g * 10:(g + 1) * 10]) for g in range(groups)]
+            medians[opt] = [statistics.median(values[g * GROUP:(g + 1) * GROUP]) for g in range(groups)]
             print(f"  {opt:14s} " + " ".join(f"{m:.4f}" for m in medians[opt])
                   + f"   all {seeds} seeds: {statistics.median(values):.5f}", flush=True)
         wins = sum(s <= o for s, o in zip(medians["sparktune-tpe"], medians["optuna-tpe"]))
