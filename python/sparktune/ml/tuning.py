@@ -30,7 +30,9 @@ sparktune's Scala tuner: change the import, keep the code.
 `fit` hands the estimator, evaluator and param maps to the Scala `io.sparktune.ml.tuning.CrossValidator`
 through py4j, converted by PySpark's own code (`_ValidatorParams._to_java_impl`), with the folds drawn
 as PySpark draws them, so avgMetrics equal `pyspark.ml.tuning.CrossValidator`'s on the same grid,
-folds and seed. Every (trial, fold) pair runs as a task of its own on `parallelism` threads.
+folds and seed. Every (trial, fold) pair runs as a task of its own on `parallelism` threads; the
+pipeline's leading stages that no trial changes (the feature stages before the tuned model) are
+fitted once per fold, not once per trial and fold.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ private[tuning] sealed trait Search {
   /** Where the next trial comes from, given the trials the study had before this fit. */
   def asker(study: CoreStudy, earlier: Seq[CoreTrial]): () => Option[CoreTrial] = () => study.ask()
   def paramMapOf(trial: CoreTrial): Either[String, ParamMap]
+  /** The uids of the stages whose params a trial sets, and of the stages a stage choice replaces. */
+  def tunedStages: Set[String]
   /** avgMetrics' entries from the study's trials. */
   def entries(trials: Seq[CoreTrial], numFolds: Int): Seq[Entry]
 
@@ -45,6 +47,7 @@ private[tuning] final class GridSearch(val space: GridSpace, estimator: Estimato
   def total: Int = space.maps.length
   def maxNewTrials(previous: Int): Int = Int.MaxValue // the core's grid ends the search
   def paramMapOf(trial: CoreTrial): Either[String, ParamMap] = Right(space.maps(space.indexOf(trial.point)))
+  def tunedStages: Set[String] = space.maps.iterator.flatMap(_.toSeq.map(_.param.parent)).toSet
 
   /**
    * The core's grid, then the maps it will not give again: those whose trial a stopped process left
@@ -124,6 +127,7 @@ private[tuning] final class SpaceSearch(paramSpace: ParamSpace, estimator: Estim
   def spaceJson: String = paramSpace.toJson
   def total: Int = maxTrials
   def maxNewTrials(previous: Int): Int = math.max(0, maxTrials - previous)
+  def tunedStages: Set[String] = params.map(_._2.parent).toSet ++ choices.map(_._1.slotUid)
 
   def paramMapOf(trial: CoreTrial): Either[String, ParamMap] = {
     def convert(values: com.fasterxml.jackson.databind.JsonNode, bound: Seq[(ParamSpace.Binding, Param[Any])]) =

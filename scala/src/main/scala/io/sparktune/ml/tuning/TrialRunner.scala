@@ -7,8 +7,7 @@ import scala.collection.mutable
 import scala.util.control.NonFatal
 
 import org.apache.spark.{JobExecutionStatus, SparkContext, SparkThrowable}
-import org.apache.spark.ml.{Estimator, Model}
-import org.apache.spark.ml.evaluation.Evaluator
+import org.apache.spark.ml.Model
 import org.apache.spark.ml.param.ParamMap
 import org.slf4j.Logger
 
@@ -60,10 +59,8 @@ private[tuning] final case class TrialResult(
  */
 private[tuning] final class TrialRunner(
     sc: SparkContext,
-    folds: () => IndexedSeq[Fold],
+    fits: FoldFits,
     numFolds: Int,
-    estimator: Estimator[_],
-    evaluator: Evaluator,
     parallelism: Int,
     maxNewTrials: Int,
     jobGroup: Long => String,
@@ -215,7 +212,7 @@ private[tuning] final class TrialRunner(
     var more = true
     while (more && inFlight < parallelism) next() match {
       case Some((run, fold)) =>
-        folds() // drawn and cached here, in this thread, outside any trial's job group
+        fits.draw() // drawn and cached here, in this thread, outside any trial's job group
         inFlight += 1
         run.submitted += 1
         underWay.add(run.trial.id)
@@ -303,9 +300,8 @@ private[tuning] final class TrialRunner(
   private def task(run: Running, fold: Int): Unit = {
     val done =
       try inJobGroup(jobGroup(run.trial.id), s"sparktune trial ${run.trial.id} fold $fold") {
-        val Fold(training, validation) = folds()(fold)
-        val model = estimator.fit(training, run.paramMap).asInstanceOf[Model[_]]
-        new Done(run, fold, evaluator.evaluate(model.transform(validation, run.paramMap)), model, null)
+        val fitted = fits.fitAndEvaluate(fold, run.paramMap)
+        new Done(run, fold, fitted._1, fitted._2, null)
       } catch {
         // Every throwable goes back to the driver thread, which would otherwise wait for it forever.
         case t: Throwable => new Done(run, fold, Double.NaN, null, t)

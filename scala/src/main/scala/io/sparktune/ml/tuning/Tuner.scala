@@ -7,7 +7,6 @@ import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.{Param, ParamMap}
 import org.apache.spark.sql.Dataset
 import org.apache.spark.sql.types.StructType
-import org.apache.spark.storage.StorageLevel
 import org.slf4j.Logger
 
 import io.sparktune.Trial
@@ -33,7 +32,8 @@ private[tuning] final case class TuningResult(
 
 /**
  * The search shared by [[CrossValidator]] (k folds) and [[TrainValidationSplit]] (one split): the
- * plan from the params, the study in the core, the folds drawn and persisted once, the trials run by
+ * plan from the params, the study in the core, the folds drawn and persisted once ([[FoldFits]],
+ * which also fits a pipeline's untuned leading stages once per fold), the trials run by
  * [[TrialRunner]], then the best entry refitted on the whole data set (or taken from the runner,
  * which refits the best so far in a slot the search's tail leaves idle). With MLflow tracking on
  * ([[io.sparktune.ml.tracking]]), every finished trial becomes a child run of the fit's run.
@@ -87,14 +87,12 @@ private[tuning] final class Tuner(
           case (entry, _) => entry.trial.flatMap(t => search.paramMapOf(t).toOption.map(t.id -> _))
         },
         fit = map => est.fit(dataset, map).asInstanceOf[Model[_]])
-      val folds = new FoldCache
+      val fits = new FoldFits(drawFolds, est, eval, FoldFits.sharedPrefix(est, search.tunedStages), collect, log)
       val runner =
         new TrialRunner(
           sc = dataset.sparkSession.sparkContext,
-          folds = () => folds.get,
+          fits = fits,
           numFolds = numFolds,
-          estimator = est,
-          evaluator = eval,
           parallelism = $(params.parallelism),
           maxNewTrials = search.maxNewTrials(previous),
           jobGroup = jobGroup,
@@ -114,7 +112,7 @@ private[tuning] final class Tuner(
           deadlineNanos = if (timeout > 0) Some(started + (timeout * 1e9).toLong) else None,
           refit = Some(refit))
       try runner.run()
-      finally folds.release()
+      finally fits.release()
 
       val trials = study.trials
       val entries = search.entries(trials, numFolds)
@@ -141,31 +139,6 @@ private[tuning] final class Tuner(
         tracking.failed(e)
         throw e
     } finally study.close()
-  }
-
-  /** The folds, drawn and persisted on first use (a resumed search with nothing left draws none). */
-  private final class FoldCache {
-    private var folds: Option[IndexedSeq[Fold]] = None
-
-    def get: IndexedSeq[Fold] = synchronized {
-      folds.getOrElse {
-        val level = StorageLevel.MEMORY_AND_DISK
-        val persisted = drawFolds().map(f => Fold(f.training.persist(level), f.validation.persist(level))).toIndexedSeq
-        folds = Some(persisted)
-        // Materialised now, before the tasks share them, and checked as PySpark checks its folds.
-        persisted.zipWithIndex.foreach { case (fold, i) =>
-          val (nTrain, nValid) = (fold.training.count(), fold.validation.count())
-          if (nTrain == 0) throw new IllegalArgumentException(s"The training data at fold $i is empty.")
-          if (nValid == 0) throw new IllegalArgumentException(s"The validation data at fold $i is empty.")
-          log.info(s"fold $i: $nTrain training rows, $nValid validation rows")
-        }
-        persisted
-      }
-    }
-
-    def release(): Unit = synchronized {
-      folds.foreach(_.foreach { f => f.training.unpersist(); f.validation.unpersist() })
-    }
   }
 
   /** Logs each finished trial with the best so far. */
