@@ -31,12 +31,20 @@ private[tuning] final class FoldFits(
   private val level = StorageLevel.MEMORY_AND_DISK // as Spark and PySpark persist their folds
   private var folds: Option[IndexedSeq[Fold]] = None
   private var prefixes: IndexedSeq[SharedPrefix] = IndexedSeq.empty
+  /** Set by [[release]]: a task still out after a stopped search must not cache anything again. */
+  @volatile private var released = false
 
   /** The folds, drawn, persisted and checked on first use (a resumed search with nothing left draws none). */
   def draw(): IndexedSeq[Fold] = synchronized {
     folds.getOrElse {
       val persisted = drawFolds().map(f => Fold(f.training.persist(level), f.validation.persist(level))).toIndexedSeq
       folds = Some(persisted)
+      if (prefixLength > 0) {
+        val stages = estimator.asInstanceOf[Pipeline].getStages.take(prefixLength)
+        log.info(s"stages ${stages.map(s => s"${s.uid} (${s.getClass.getSimpleName})").mkString(", ")} of " +
+          s"${estimator.uid} are tuned by no trial: fitted once per fold, their output cached")
+        prefixes = persisted.map(new SharedPrefix(stages, _))
+      }
       // Materialised now, before the tasks share them, and checked as PySpark checks its folds.
       persisted.zipWithIndex.foreach { case (fold, i) =>
         val (nTrain, nValid) = (fold.training.count(), fold.validation.count())
@@ -44,19 +52,13 @@ private[tuning] final class FoldFits(
         if (nValid == 0) throw new IllegalArgumentException(s"The validation data at fold $i is empty.")
         log.info(s"fold $i: $nTrain training rows, $nValid validation rows")
       }
-      if (prefixLength > 0) {
-        val stages = estimator.asInstanceOf[Pipeline].getStages.take(prefixLength)
-        log.info(s"stages ${stages.map(s => s"${s.uid} (${s.getClass.getSimpleName})").mkString(", ")} of " +
-          s"${estimator.uid} are tuned by no trial: fitted once per fold, their output cached")
-        prefixes = persisted.map(new SharedPrefix(stages, _))
-      }
       persisted
     }
   }
 
   /**
-   * The metric of `paramMap` fitted on fold `i` and evaluated there, with the fitted model (null when
-   * a shared prefix is in use and models are not kept: assembling them is then the only use).
+   * The metric of `paramMap` fitted on fold `i` and evaluated there, and the fitted model. With a
+   * shared prefix, the model is null unless models are kept (subModels are its only use).
    */
   def fitAndEvaluate(i: Int, paramMap: ParamMap): (Double, Model[_]) = {
     val fold = draw()(i)
@@ -81,6 +83,7 @@ private[tuning] final class FoldFits(
 
   /** Unpersists what [[draw]] and the shared prefixes cached. */
   def release(): Unit = synchronized {
+    released = true
     prefixes.foreach(_.release())
     folds.foreach(_.foreach { f => f.training.unpersist(); f.validation.unpersist() })
   }
@@ -96,6 +99,7 @@ private[tuning] final class FoldFits(
 
     def fitted(): Fitted = synchronized {
       done.getOrElse {
+        if (released) throw new IllegalStateException("the search has ended")
         val model = new Pipeline().setStages(stages).fit(fold.training)
         val f = new Fitted(model, model.transform(fold.training).persist(level),
           model.transform(fold.validation).persist(level))
@@ -114,7 +118,7 @@ private[tuning] object FoldFits {
 
   /**
    * How many leading stages of `estimator` can be fitted once per fold: those of a Pipeline before
-   * the first stage that holds a tuned stage (by uid: a stage, or one nested in it), at most all but
+   * the first stage that is a tuned stage or holds one (a nested Pipeline's, say), at most all but
    * the last; 0 when `estimator` is no Pipeline, when the Pipeline's own params are tuned (its stages
    * in a grid), or when those stages fit nothing (transformers alone: the fit after them reads their
    * output once anyway, and caching it would cost memory for little).

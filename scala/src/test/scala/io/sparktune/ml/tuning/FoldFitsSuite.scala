@@ -5,11 +5,13 @@ import java.util.concurrent.ConcurrentLinkedQueue
 import scala.jdk.CollectionConverters._
 
 import org.apache.spark.ml.{Pipeline, PipelineModel, PipelineStage}
-import org.apache.spark.ml.classification.LogisticRegression
+import org.apache.spark.ml.classification.{LogisticRegression, RandomForestClassifier}
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator
 import org.apache.spark.ml.feature.{StandardScaler, StandardScalerModel, VectorAssembler}
 import org.apache.spark.ml.tuning.{CrossValidator => SparkCrossValidator}
 import org.apache.spark.sql.Dataset
+
+import io.sparktune.space.Hp
 
 /** A StandardScaler that records the job group of each of its fits. */
 class GroupRecordingScaler(uid: String) extends StandardScaler(uid) {
@@ -47,6 +49,18 @@ class FoldFitsSuite extends SparkSuiteBase {
     assert(FoldFits.sharedPrefix(lr, Set(lr.uid)) == 0, "no Pipeline")
     val nested = new Pipeline().setStages(Array[PipelineStage](assembler, scaler, new Pipeline().setStages(Array(lr))))
     assert(FoldFits.sharedPrefix(nested, Set(lr.uid)) == 2, "a param of a nested Pipeline's stage")
+
+    // What the searches tell as tuned: a grid's params, a space's params and the stage a choice replaces.
+    val scalerGrid = new ParamGridBuilder().addGrid(scaler.withMean, Array(false, true)).build()
+    assert(FoldFits.sharedPrefix(p, new GridSearch(GridSpace(scalerGrid), p).tunedStages) == 0)
+    assert(FoldFits.sharedPrefix(p, new GridSearch(GridSpace(grid), p).tunedStages) == 2)
+    val rf = new RandomForestClassifier()
+    val choice = ParamSpace().addStageChoice(lr, "classifier",
+      lr -> ParamSpace().add(lr.regParam, Hp.uniform("lr.regParam", 0.0, 1.0)),
+      rf -> ParamSpace().add(rf.maxDepth, Hp.randint("rf.maxDepth", 2, 6)))
+    assert(new SpaceSearch(choice, p, 4, "random").tunedStages == Set(lr.uid))
+    val scaling = ParamSpace().add(scaler.withMean, Hp.choice("withMean", false, true))
+    assert(new SpaceSearch(scaling, p, 4, "random").tunedStages == Set(scaler.uid))
   }
 
   test("grid: the scaler is fitted once per fold, not per map and fold; avgMetrics and subModels as Spark's") {
