@@ -65,7 +65,7 @@ class FoldFitsSuite extends SparkSuiteBase {
 
   test("grid: the scaler is fitted once per fold, not per map and fold; avgMetrics and subModels as Spark's") {
     val evaluator = new BinaryClassificationEvaluator()
-    val spark = new SparkCrossValidator().setEstimator(pipe).setEstimatorParamMaps(grid).setEvaluator(evaluator)
+    val theirs = new SparkCrossValidator().setEstimator(pipe).setEstimatorParamMaps(grid).setEvaluator(evaluator)
       .setNumFolds(3).setSeed(5L).fit(cancer)
     GroupRecordingScaler.fits.clear()
     val cv = new CrossValidator().setEstimator(pipe).setEstimatorParamMaps(grid).setEvaluator(evaluator)
@@ -75,7 +75,7 @@ class FoldFitsSuite extends SparkSuiteBase {
     val inTrials = groups.filter(g => g.startsWith(s"sparktune-${cv.uid}-trial-") && !g.endsWith("-refit"))
     assert(inTrials.size == 3, s"scaler fits by job group: $groups")
 
-    ours.avgMetrics.zip(spark.avgMetrics).zipWithIndex.foreach { case ((a, b), i) =>
+    ours.avgMetrics.zip(theirs.avgMetrics).zipWithIndex.foreach { case ((a, b), i) =>
       assert(math.abs(a - b) <= 1e-12, s"map $i: sparktune $a, Spark $b")
     }
     (0 until 3).foreach { k =>
