@@ -3,7 +3,6 @@ package io.sparktune.ml.tuning
 import org.apache.spark.ml.{Estimator, Model, Pipeline, PipelineModel, PipelineStage}
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.ParamMap
-import org.apache.spark.sql.DataFrame
 import org.apache.spark.storage.StorageLevel
 import org.slf4j.Logger
 
@@ -37,7 +36,7 @@ private[tuning] final class FoldFits(
   /** The folds, drawn, persisted and checked on first use (a resumed search with nothing left draws none). */
   def draw(): IndexedSeq[Fold] = synchronized {
     folds.getOrElse {
-      val persisted = drawFolds().map(f => Fold(f.training.persist(level), f.validation.persist(level))).toIndexedSeq
+      val persisted = drawFolds().map(_.persist(level)).toIndexedSeq
       folds = Some(persisted)
       if (prefixLength > 0) {
         val stages = estimator.asInstanceOf[Pipeline].getStages.take(prefixLength)
@@ -69,8 +68,8 @@ private[tuning] final class FoldFits(
       val shared = prefixes(i).fitted()
       // Pipeline.fit(data, map) fits copy(map): a stage choice's map replaces the Pipeline's stages.
       val pipeline = estimator.copy(paramMap).asInstanceOf[Pipeline]
-      val rest = new Pipeline().setStages(pipeline.getStages.drop(prefixLength)).fit(shared.training)
-      val metric = evaluator.evaluate(rest.transform(shared.validation, paramMap))
+      val rest = new Pipeline().setStages(pipeline.getStages.drop(prefixLength)).fit(shared.output.training)
+      val metric = evaluator.evaluate(rest.transform(shared.output.validation, paramMap))
       val model = if (!keepModels) null else {
         // The whole pipeline's model as Pipeline.fit makes it (its uid, its parent): all stages are
         // fitted already, so this fit runs no job.
@@ -85,10 +84,11 @@ private[tuning] final class FoldFits(
   def release(): Unit = synchronized {
     released = true
     prefixes.foreach(_.release())
-    folds.foreach(_.foreach { f => f.training.unpersist(); f.validation.unpersist() })
+    folds.foreach(_.foreach(_.unpersist()))
   }
 
-  private final class Fitted(val model: PipelineModel, val training: DataFrame, val validation: DataFrame)
+  /** A fold's shared stages fitted, and their output on both sides of the fold (persisted). */
+  private final class Fitted(val model: PipelineModel, val output: Fold)
 
   /**
    * The shared stages of one fold, fitted by the first task that needs them, in that task's job group
@@ -101,15 +101,15 @@ private[tuning] final class FoldFits(
       done.getOrElse {
         if (released) throw new IllegalStateException("the search has ended")
         val model = new Pipeline().setStages(stages).fit(fold.training)
-        val f = new Fitted(model, model.transform(fold.training).persist(level),
-          model.transform(fold.validation).persist(level))
+        val output = Fold(model.transform(fold.training), model.transform(fold.validation))
+        val f = new Fitted(model, output.persist(level))
         done = Some(f)
         f
       }
     }
 
     def release(): Unit = synchronized {
-      done.foreach { f => f.training.unpersist(); f.validation.unpersist() }
+      done.foreach(_.output.unpersist())
     }
   }
 }

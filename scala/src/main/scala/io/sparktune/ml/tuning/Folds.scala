@@ -4,9 +4,17 @@ import org.apache.spark.mllib.util.MLUtils
 import org.apache.spark.sql.{Column, DataFrame, Dataset}
 import org.apache.spark.sql.functions.{col, concat, lit, raise_error, rand, when}
 import org.apache.spark.sql.types.StructType
+import org.apache.spark.storage.StorageLevel
 
 /** One fold (or a train-validation split): what a configuration is fitted on and what it is evaluated on. */
-private[tuning] final case class Fold(training: DataFrame, validation: DataFrame)
+private[tuning] final case class Fold(training: DataFrame, validation: DataFrame) {
+  def persist(level: StorageLevel): Fold = Fold(training.persist(level), validation.persist(level))
+
+  def unpersist(): Unit = {
+    training.unpersist()
+    validation.unpersist()
+  }
+}
 
 /**
  * The k folds of a data set, drawn as Spark's Scala CrossValidator or as PySpark's, so that each

@@ -40,7 +40,7 @@ private[tuning] final case class TuningResult(
  *
  * @param name         the validator's name for messages ("CrossValidator 'cv_…'")
  * @param numFolds     how many folds `drawFolds` gives
- * @param drawFolds    the folds, lazily defined (persisted here)
+ * @param drawFolds    the folds, lazily defined (persisted by [[FoldFits]])
  * @param trialMetrics a trial's MLflow metrics, given the evaluator's metric name
  *                     ([[io.sparktune.ml.tracking.TrialMetrics]])
  */
