@@ -3,7 +3,8 @@ LogisticRegression; 3 folds, parallelism 2, seed 7), tuned two ways in one Spark
 
   spark      pyspark.ml.tuning.CrossValidator on the 4 x 3 grid (regParam x elasticNetParam)
   sparktune  sparktune.ml.tuning.CrossValidator over the continuous space around that grid,
-             TPE sampler, median pruning after the first fold, MAX_TRIALS trials
+             TPE sampler, median pruning after the first fold, MAX_TRIALS trials (default 12, as
+             many as the grid has maps)
 
 Usage: PYTHONPATH=python python examples/bench/cv_tpe_pruning.py [MAX_TRIALS] [PARALLELISM]
 Prints the wall seconds of fit() and the best average accuracy of each, and their ratios.
@@ -23,7 +24,7 @@ from sparktune.space import hp
 
 
 def main():
-    max_trials = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    max_trials = int(sys.argv[1]) if len(sys.argv) > 1 else 12
     par = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     spark, df, features = digits_session("cv-tpe-pruning-bench")
     print(f"load: {os.getloadavg()[0]:.2f} (1 min average, {os.cpu_count()} cpus)", flush=True)

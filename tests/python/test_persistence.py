@@ -215,13 +215,13 @@ def coefficients(model):
 def test_search_params_and_sub_models_of_a_cross_validator_round_trip(spark, breast_cancer, pipeline, tmp_path):
     pipe, lr = pipeline
     cv = CrossValidator(estimator=pipe, evaluator=evaluator(), numFolds=2, seed=6, maxTrials=3, sampler="tpe",
-                        timeout=120.0, pruning="median", collectSubModels=True,
+                        timeout=120.0, pruning="median", collectSubModels=True, foldPartitions=3,
                         searchSpace={lr.regParam: hp.loguniform("reg", math.log(1e-4), 0.0)})
     path = str(tmp_path / "cv")
     cv.save(path)
     assert metadata(path)["paramMap"]["sampler"] == "tpe"
     loaded = CrossValidator.load(path)
-    for name in ("sampler", "timeout", "pruning", "collectSubModels", "maxTrials"):
+    for name in ("sampler", "timeout", "pruning", "collectSubModels", "maxTrials", "foldPartitions"):
         assert loaded.getOrDefault(name) == cv.getOrDefault(name), name
 
     model = loaded.fit(breast_cancer)

@@ -54,6 +54,25 @@ def test_tvs_validation_metrics_and_sub_models_equal_pysparks(spark, breast_canc
     assert "prediction" in ours.transform(breast_cancer).columns
 
 
+def test_coalesced_splits_keep_pysparks_rows_and_metrics(spark, breast_cancer, pipeline):
+    # PySpark splits by a rand(seed) column, drawn per partition: coalescing the split to fewer
+    # partitions (2 cores, 2 trials at once: 1) must keep each row on its side.
+    spread = breast_cancer.repartition(4).cache()
+    pipe, lr = pipeline
+    grid = ParamGridBuilder().addGrid(lr.regParam, [0.001, 0.1]).addGrid(lr.elasticNetParam, [0.0, 1.0]).build()
+    common = dict(estimator=pipe, estimatorParamMaps=grid, evaluator=evaluator(), trainRatio=0.7, seed=SEED)
+    theirs = PySparkTVS(**common).fit(spread)
+    assert TrainValidationSplit().getFoldPartitions() == 0
+    for fold_partitions in (0, 4):  # 0: coalesced to 1 partition; 4: kept
+        tvs = TrainValidationSplit(parallelism=2, foldPartitions=fold_partitions, **common)
+        assert tvs._to_java_tuner(spark).getFoldPartitions() == fold_partitions
+        ours = tvs.fit(spread)
+        assert ours.validationMetrics == pytest.approx(theirs.validationMetrics, abs=1e-9), fold_partitions
+        assert len({round(m, 9) for m in ours.validationMetrics}) > 1
+    with pytest.raises(Exception, match="foldPartitions"):
+        TrainValidationSplit(foldPartitions=-1, **common).fit(spread)
+
+
 def test_cv_collect_sub_models_is_folds_by_maps(spark, breast_cancer, pipeline):
     pipe, lr = pipeline
     grid = ParamGridBuilder().addGrid(lr.regParam, [0.01, 0.1]).build()

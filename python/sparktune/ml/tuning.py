@@ -32,7 +32,10 @@ through py4j, converted by PySpark's own code (`_ValidatorParams._to_java_impl`)
 as PySpark draws them, so avgMetrics equal `pyspark.ml.tuning.CrossValidator`'s on the same grid,
 folds and seed. Every (trial, fold) pair runs as a task of its own on `parallelism` threads; the
 pipeline's leading stages that no trial changes (the feature stages before the tuned model) are
-fitted once per fold, not once per trial and fold.
+fitted once per fold, not once per trial and fold. Each fold is coalesced to the cores one trial
+has (`foldPartitions`, 0 by default: `defaultParallelism / parallelism`, and at most
+spark.sql.files.maxPartitionBytes of data each), so small data does not pay a task per partition
+per iteration of every fit.
 """
 
 from __future__ import annotations
@@ -80,8 +83,8 @@ _STAGE = (Estimator, Transformer)
 
 class _SparktuneParams(HasParallelism, HasCollectSubModels, _MlflowParams):
     """sparktune's search params, shared by CrossValidator and TrainValidationSplit (the Scala
-    ValidatorParams): searchSpace, sampler, maxTrials, timeout, pruning, trialStore, and the MLflow
-    params (mlflowLogging, mlflowTrackingUri, mlflowExperimentName)."""
+    ValidatorParams): searchSpace, sampler, maxTrials, timeout, pruning, trialStore, foldPartitions,
+    and the MLflow params (mlflowLogging, mlflowTrackingUri, mlflowExperimentName)."""
 
     searchSpace: "Param[Dict[Param, Any]]" = Param(
         Params._dummy(),
@@ -126,10 +129,18 @@ class _SparktuneParams(HasParallelism, HasCollectSubModels, _MlflowParams):
         typeConverter=TypeConverters.toString,
     )
 
+    foldPartitions: "Param[int]" = Param(
+        Params._dummy(),
+        "foldPartitions",
+        "partitions each fold is coalesced to before it is cached (0: the cores per concurrent "
+        "trial, at most spark.sql.files.maxPartitionBytes of data each; never more than the data has)",
+        typeConverter=TypeConverters.toInt,
+    )
+
     def __init__(self, *args: Any):
         super().__init__(*args)
         # The Scala tuner's defaults.
-        self._setDefault(sampler="random", maxTrials=10, timeout=0.0, pruning="", trialStore="")
+        self._setDefault(sampler="random", maxTrials=10, timeout=0.0, pruning="", trialStore="", foldPartitions=0)
 
     def getSearchSpace(self) -> Dict[Param, Any]:
         """Gets the value of searchSpace."""
@@ -154,6 +165,10 @@ class _SparktuneParams(HasParallelism, HasCollectSubModels, _MlflowParams):
     def getTrialStore(self) -> str:
         """Gets the value of trialStore or its default value."""
         return self.getOrDefault(self.trialStore)
+
+    def getFoldPartitions(self) -> int:
+        """Gets the value of foldPartitions or its default value."""
+        return self.getOrDefault(self.foldPartitions)
 
 
 class _SparktuneCrossValidatorParams(_CrossValidatorParams, _SparktuneParams):
@@ -219,6 +234,10 @@ class _Validator:
     def setTrialStore(self, value: str):
         """Sets the value of :py:attr:`trialStore`."""
         return self._set(trialStore=value)
+
+    def setFoldPartitions(self, value: int):
+        """Sets the value of :py:attr:`foldPartitions`."""
+        return self._set(foldPartitions=value)
 
     def copy(self, extra: Optional[Dict[Param, Any]] = None):
         """A copy with a new uid, the estimator and evaluator copied too (as pyspark's)."""
@@ -310,6 +329,7 @@ class _Validator:
         if store:
             # Absolute: the JVM's working directory is the one Python had when it started it.
             java_v.setTrialStore(os.path.abspath(store))
+        java_v.setFoldPartitions(self.getFoldPartitions())
         return java_v
 
     def _to_java_tuner(self, session):
@@ -362,6 +382,7 @@ class CrossValidator(
         timeout: float = 0.0,
         pruning: str = "",
         trialStore: str = "",
+        foldPartitions: int = 0,
         mlflowLogging: bool = True,
         mlflowTrackingUri: str = "",
         mlflowExperimentName: str = "",
@@ -387,6 +408,7 @@ class CrossValidator(
         timeout: float = 0.0,
         pruning: str = "",
         trialStore: str = "",
+        foldPartitions: int = 0,
         mlflowLogging: bool = True,
         mlflowTrackingUri: str = "",
         mlflowExperimentName: str = "",
@@ -442,6 +464,7 @@ class TrainValidationSplit(
         maxTrials: int = 10,
         timeout: float = 0.0,
         trialStore: str = "",
+        foldPartitions: int = 0,
         mlflowLogging: bool = True,
         mlflowTrackingUri: str = "",
         mlflowExperimentName: str = "",
@@ -465,6 +488,7 @@ class TrainValidationSplit(
         maxTrials: int = 10,
         timeout: float = 0.0,
         trialStore: str = "",
+        foldPartitions: int = 0,
         mlflowLogging: bool = True,
         mlflowTrackingUri: str = "",
         mlflowExperimentName: str = "",

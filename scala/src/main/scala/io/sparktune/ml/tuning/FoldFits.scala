@@ -3,6 +3,7 @@ package io.sparktune.ml.tuning
 import org.apache.spark.ml.{Estimator, Model, Pipeline, PipelineModel, PipelineStage}
 import org.apache.spark.ml.evaluation.Evaluator
 import org.apache.spark.ml.param.ParamMap
+import org.apache.spark.sql.Dataset
 import org.apache.spark.storage.StorageLevel
 import org.slf4j.Logger
 
@@ -17,10 +18,14 @@ import org.slf4j.Logger
  * have fitted the same stages on the same rows, so the metrics are those of fitting the whole
  * pipeline. Fitted models (subModels) are whole pipelines, the shared stages' models included.
  *
+ * The folds can be coalesced to fewer partitions before they are cached ([[FoldFits.partitions]]).
+ *
+ * @param partitions   the partitions each fold is coalesced to, or None to keep those it is drawn with
  * @param prefixLength how many leading stages of the Pipeline `estimator` are shared ([[FoldFits.sharedPrefix]])
  */
 private[tuning] final class FoldFits(
     drawFolds: () => Seq[Fold],
+    partitions: Option[Int],
     estimator: Estimator[_],
     evaluator: Evaluator,
     prefixLength: Int,
@@ -36,7 +41,8 @@ private[tuning] final class FoldFits(
   /** The folds, drawn, persisted and checked on first use (a resumed search with nothing left draws none). */
   def draw(): IndexedSeq[Fold] = synchronized {
     folds.getOrElse {
-      val persisted = drawFolds().map(_.persist(level)).toIndexedSeq
+      val drawn = drawFolds()
+      val persisted = partitions.fold(drawn)(n => drawn.map(_.coalesce(n))).map(_.persist(level)).toIndexedSeq
       folds = Some(persisted)
       if (prefixLength > 0) {
         val stages = estimator.asInstanceOf[Pipeline].getStages.take(prefixLength)
@@ -115,6 +121,27 @@ private[tuning] final class FoldFits(
 }
 
 private[tuning] object FoldFits {
+
+  /**
+   * The partitions the folds of `dataset` are coalesced to, with the reason, or None to keep the
+   * data's: `foldPartitions` (`requested`) if set, else the cores each of the `parallelism` concurrent
+   * trials has, or more where a partition would hold over `spark.sql.files.maxPartitionBytes` of the
+   * data set (None when the plan does not know its size). Coalescing never adds partitions; their
+   * current number is not asked here, as that would run the shuffles of an uncached plan.
+   */
+  def partitions(dataset: Dataset[_], parallelism: Int, requested: Int): Option[(Int, String)] =
+    if (requested > 0) Some(requested -> "foldPartitions") else {
+      val execution = dataset.queryExecution
+      val conf = execution.sparkSession.sessionState.conf
+      val bytes = execution.optimizedPlan.stats.sizeInBytes
+      val cores = execution.sparkSession.sparkContext.defaultParallelism
+      Option.when(bytes < conf.defaultSizeInBytes) {
+        val perTrial = (cores + parallelism - 1) / parallelism
+        val bySize = ((bytes + conf.filesMaxPartitionBytes - 1) / conf.filesMaxPartitionBytes).min(Int.MaxValue).toInt
+        math.max(perTrial, bySize) ->
+          f"$cores cores for $parallelism concurrent trials, ${bytes.toDouble / (1 << 20)}%.1f MiB of data"
+      }
+    }
 
   /**
    * How many leading stages of `estimator` can be fitted once per fold: those of a Pipeline before

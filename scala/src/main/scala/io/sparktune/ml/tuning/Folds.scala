@@ -8,6 +8,9 @@ import org.apache.spark.storage.StorageLevel
 
 /** One fold (or a train-validation split): what a configuration is fitted on and what it is evaluated on. */
 private[tuning] final case class Fold(training: DataFrame, validation: DataFrame) {
+  /** Both sides in at most `partitions` partitions, the same rows (no shuffle). */
+  def coalesce(partitions: Int): Fold = Fold(training.coalesce(partitions), validation.coalesce(partitions))
+
   def persist(level: StorageLevel): Fold = Fold(training.persist(level), validation.persist(level))
 
   def unpersist(): Unit = {

@@ -32,8 +32,8 @@ private[tuning] final case class TuningResult(
 
 /**
  * The search shared by [[CrossValidator]] (k folds) and [[TrainValidationSplit]] (one split): the
- * plan from the params, the study in the core, the folds drawn and persisted once ([[FoldFits]],
- * which also fits a pipeline's untuned leading stages once per fold), the trials run by
+ * plan from the params, the study in the core, the folds drawn, coalesced and persisted once
+ * ([[FoldFits]], which also fits a pipeline's untuned leading stages once per fold), the trials run by
  * [[TrialRunner]], then the best entry refitted on the whole data set (or taken from the runner,
  * which refits the best so far in a slot the search's tail leaves idle). With MLflow tracking on
  * ([[io.sparktune.ml.tracking]]), every finished trial becomes a child run of the fit's run.
@@ -87,7 +87,10 @@ private[tuning] final class Tuner(
           case (entry, _) => entry.trial.flatMap(t => search.paramMapOf(t).toOption.map(t.id -> _))
         },
         fit = map => est.fit(dataset, map).asInstanceOf[Model[_]])
-      val fits = new FoldFits(drawFolds, est, eval, FoldFits.sharedPrefix(est, search.tunedStages), collect, log)
+      val partitions = FoldFits.partitions(dataset, $(params.parallelism), $(params.foldPartitions))
+      partitions.foreach { case (n, why) => log.info(s"each fold coalesced to at most $n partitions ($why)") }
+      val fits = new FoldFits(drawFolds, partitions.map(_._1), est, eval,
+        FoldFits.sharedPrefix(est, search.tunedStages), collect, log)
       val runner =
         new TrialRunner(
           sc = dataset.sparkSession.sparkContext,

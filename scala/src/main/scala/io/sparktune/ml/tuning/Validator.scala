@@ -49,6 +49,9 @@ trait Validator extends ValidatorParams with MLWritable {
   /** @group setParam */
   def setTrialStore(value: String): this.type = set(trialStore, value)
 
+  /** @group expertSetParam */
+  def setFoldPartitions(value: Int): this.type = set(foldPartitions, value)
+
   /** Saves as Spark saves its validators, in Spark's layout (persistence/TunerReadWrite.scala). */
   override def write: MLWriter = new TunerWriter(this)
 

@@ -11,8 +11,9 @@ import io.sparktune.ml.tracking.MlflowParams
  * Params shared by [[CrossValidator]] and [[TrainValidationSplit]] (and their models): Spark's own
  * (names, docs, defaults and validators as in `org.apache.spark.ml.tuning.ValidatorParams`,
  * HasSeed, HasParallelism and HasCollectSubModels, which are private to Spark) and sparktune's
- * search params (searchSpace, sampler, maxTrials, timeout, pruning, trialStore) and MLflow params
- * (mlflowLogging, mlflowTrackingUri, mlflowRunId, mlflowExperimentName: where the trials are logged).
+ * search params (searchSpace, sampler, maxTrials, timeout, pruning, trialStore, foldPartitions) and
+ * MLflow params (mlflowLogging, mlflowTrackingUri, mlflowRunId, mlflowExperimentName: where the
+ * trials are logged).
  */
 trait ValidatorParams extends Params with MlflowParams {
 
@@ -124,6 +125,25 @@ trait ValidatorParams extends Params with MlflowParams {
   /** @group getParam */
   def getTrialStore: String = $(trialStore)
 
+  /**
+   * How many partitions each fold's training and validation rows are coalesced to before they are
+   * cached. 0 (the default) chooses: as many as the cores each of the `parallelism` concurrent trials
+   * has (`defaultParallelism / parallelism`, rounded up), more where a partition would hold over
+   * `spark.sql.files.maxPartitionBytes` of the data set; it keeps the data's partitions when the
+   * plan does not know its size. A fit runs a job per iteration with a task per partition, so small data over many
+   * partitions spends its time on tasks, and the concurrent trials' tasks queue behind each other.
+   * Each fold keeps Spark's rows; only the order of floating-point sums within a fit changes. A value
+   * at or above the data's partition count keeps its partitioning.
+   * @group expertParam
+   */
+  final val foldPartitions: IntParam = new IntParam(this, "foldPartitions",
+    "partitions each fold is coalesced to before it is cached (0: the cores per concurrent trial, " +
+      "at most spark.sql.files.maxPartitionBytes of data each; never more than the data has)",
+    ParamValidators.gtEq(0))
+
+  /** @group expertGetParam */
+  def getFoldPartitions: Int = $(foldPartitions)
+
   setDefault(
     seed -> this.getClass.getName.hashCode.toLong,
     parallelism -> 1,
@@ -132,7 +152,8 @@ trait ValidatorParams extends Params with MlflowParams {
     maxTrials -> 10,
     timeout -> 0.0,
     pruning -> "",
-    trialStore -> "")
+    trialStore -> "",
+    foldPartitions -> 0)
 }
 
 object ValidatorParams {

@@ -273,11 +273,12 @@ class PersistenceSuite extends SparkSuiteBase {
   test("the search params and subModels of a CrossValidator round-trip; persistSubModels=false leaves them out") {
     val store = dir("search.journal")
     val cv = randomCV(store).setSampler("tpe").setTimeout(120.0).setPruning("median").setCollectSubModels(true)
+      .setFoldPartitions(3)
     val path = dir("search-cv")
     cv.save(path)
     val loaded = CrossValidator.load(path)
     assertSameParams(cv, loaded)
-    Seq(cv.sampler, cv.timeout, cv.pruning, cv.collectSubModels).foreach { p =>
+    Seq(cv.sampler, cv.timeout, cv.pruning, cv.collectSubModels, cv.foldPartitions).foreach { p =>
       assert(loaded.getOrDefault(loaded.getParam(p.name)) == cv.getOrDefault(p), p.name)
     }
     val model = loaded.fit(cancer)
